@@ -1,0 +1,1027 @@
+// Package analyze turns captured exchanges into OAuth flows: it classifies
+// every exchange (discovery, registration, authorization, callback, token,
+// refresh, resource call, …), builds a typed view of each, and correlates
+// them into one Flow per authorization attempt by the values the protocol
+// carries (state, code, PKCE, client_id, redirect_uri, resource, issuer),
+// never by TCP connection. It records where every advertised scope list came
+// from and which MCP revision each flow speaks.
+package analyze
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/oauthlint/oauthlint/analyze/oauth"
+	"github.com/oauthlint/oauthlint/capture"
+)
+
+// Options tune the analysis.
+type Options struct {
+	// MCPRevision is "auto" (detect from traffic) or a revision to force
+	// on every flow.
+	MCPRevision string
+}
+
+// Message is one classified exchange.
+type Message struct {
+	Kind Kind
+	// View is the typed view (*PRM, *Challenge, …); nil for KindOther.
+	View any
+	HTTP *HTTP
+	// Flows are the ids of the flows the message belongs to.
+	Flows []string
+}
+
+// Result is the analysis of a capture.
+type Result struct {
+	Exchanges []*capture.Exchange
+	// Messages has one entry per exchange, index = exchange Seq.
+	Messages []*Message
+	Flows    []*Flow
+	// Secrets holds every credential value seen, for redaction.
+	Secrets *capture.SecretSet
+}
+
+// Analyze classifies and correlates the exchanges of a merged timeline
+// (see capture.Timeline). It never fails: what it cannot make sense of is
+// classified "other".
+func Analyze(exs []*capture.Exchange, opts Options) *Result {
+	res := &Result{Exchanges: exs, Secrets: capture.NewSecretSet()}
+	k := newKnowledge()
+	https := make([]HTTP, len(exs))
+	for i, ex := range exs {
+		ex.Seq = i
+		https[i] = newHTTP(ex)
+		k.learn(&https[i])
+		collectSecrets(res.Secrets, ex, &https[i])
+	}
+	for i := range exs {
+		h := &https[i]
+		kind := classify(h, k)
+		m := &Message{Kind: kind, HTTP: h}
+		switch kind {
+		case KindPRM:
+			v := newPRM(*h)
+			m.View, m.HTTP = v, &v.HTTP
+		case KindChallenge:
+			v := newChallenge(*h)
+			m.View, m.HTTP = v, &v.HTTP
+		case KindASMetadata:
+			v := newASMetadata(*h)
+			m.View, m.HTTP = v, &v.HTTP
+		case KindRegistration:
+			v := newRegistration(*h)
+			m.View, m.HTTP = v, &v.HTTP
+		case KindAuthorize:
+			v := newAuthorize(*h)
+			m.View, m.HTTP = v, &v.HTTP
+		case KindCallback:
+			v := newCallback(*h, h.URL, false)
+			m.View, m.HTTP = v, &v.HTTP
+		case KindToken, KindRefresh:
+			v := newToken(*h)
+			m.View, m.HTTP = v, &v.HTTP
+		case KindResource:
+			v := newResource(*h)
+			m.View, m.HTTP = v, &v.HTTP
+		case KindOther:
+		default:
+			v := &Aux{HTTP: *h, Kind: string(kind)}
+			m.View, m.HTTP = v, &v.HTTP
+		}
+		res.Messages = append(res.Messages, m)
+	}
+	c := &correlator{res: res, opts: opts}
+	c.run()
+	return res
+}
+
+type correlator struct {
+	res   *Result
+	opts  Options
+	flows []*Flow
+	// claimed marks exchanges already assigned as a flow's main leg.
+	claimed map[int]bool
+}
+
+func (c *correlator) msgs(kinds ...Kind) []*Message {
+	var out []*Message
+	for _, m := range c.res.Messages {
+		for _, k := range kinds {
+			if m.Kind == k {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func seqOf(m *Message) int { return m.HTTP.ex.Seq }
+
+func timeOf(m *Message) time.Time { return m.HTTP.ex.Start }
+
+func (c *correlator) run() {
+	c.claimed = map[int]bool{}
+	c.linkDiscovery()
+	c.authorizationFlows()
+	c.tokenFlows()
+	c.refreshes()
+	c.attachResources()
+	for _, f := range c.flows {
+		c.attachDiscovery(f)
+		c.attachRegistration(f)
+	}
+	c.discoveryFlows()
+	sort.SliceStable(c.flows, func(i, j int) bool { return c.flowStart(c.flows[i]) < c.flowStart(c.flows[j]) })
+	for i, f := range c.flows {
+		f.ID = fmt.Sprintf("F%d", i+1)
+		c.finish(f)
+	}
+	c.res.Flows = c.flows
+}
+
+// linkDiscovery records, for every PRM and AS metadata fetch, how the
+// client got its URL: PRM from a challenge's resource_metadata, AS
+// metadata from a PRM's authorization_servers entry.
+func (c *correlator) linkDiscovery() {
+	var lastChallenges []*Challenge
+	var lastPRMs []*PRM
+	for _, m := range c.res.Messages {
+		switch v := m.View.(type) {
+		case *Challenge:
+			lastChallenges = append(lastChallenges, v)
+		case *PRM:
+			for i := len(lastChallenges) - 1; i >= 0; i-- {
+				ch := lastChallenges[i]
+				if ch.HasResourceMetadata && ch.ResourceMetadata == v.HTTP.URL {
+					v.Via = "header"
+					v.ExpectedResource = ch.ResourceURL
+					break
+				}
+			}
+			lastPRMs = append(lastPRMs, v)
+		case *ASMetadata:
+			for i := len(lastPRMs) - 1; i >= 0 && v.IssuerFromPRM == ""; i-- {
+				for _, as := range lastPRMs[i].AuthorizationServers {
+					if metadataURLFor(as, v.HTTP.URL) {
+						v.IssuerFromPRM = as
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// metadataURLFor reports whether u is one of the metadata URLs a client
+// builds from issuer (RFC 8414 insertion, OIDC insertion or appending).
+func metadataURLFor(issuer, u string) bool {
+	return u == oauth.InsertWellKnown(issuer, oauth.WellKnownOAuth) ||
+		u == oauth.InsertWellKnown(issuer, oauth.WellKnownOIDC) ||
+		u == oauth.AppendWellKnown(issuer, oauth.WellKnownOIDC)
+}
+
+func (c *correlator) newFlow(kind string) *Flow {
+	f := &Flow{Kind: kind, Missing: map[string]string{}}
+	c.flows = append(c.flows, f)
+	return f
+}
+
+// authorizationFlows starts one flow per authorization request and pairs
+// it with its callback and code exchange.
+func (c *correlator) authorizationFlows() {
+	var open []*Flow
+	for _, m := range c.msgs(KindAuthorize) {
+		az := m.View.(*Authorize)
+		if prev := continuation(open, az); prev != nil {
+			// A login/consent round trip back to the authorization
+			// endpoint (Hydra's login_verifier, consent_verifier): the
+			// same attempt, not a new one.
+			prev.Authorize.Hops++
+			c.addStep(prev, KindAuthorize, m)
+			if az.Location != "" {
+				prev.Authorize.Location = az.Location
+			}
+			continue
+		}
+		f := c.newFlow("authorization_code")
+		f.Authorize = az
+		f.ClientID = az.ClientID
+		c.addStep(f, KindAuthorize, m)
+		open = append(open, f)
+	}
+	c.pairCallbacks(open)
+	for _, f := range open {
+		if f.Callback == nil {
+			c.synthesizeCallback(f)
+		}
+	}
+	c.pairTokens(open)
+}
+
+// continuation finds the flow an authorization request continues.
+func continuation(open []*Flow, az *Authorize) *Flow {
+	_, lv := az.Params["login_verifier"]
+	_, cv := az.Params["consent_verifier"]
+	for i := len(open) - 1; i >= 0; i-- {
+		p := open[i].Authorize
+		if p.ClientID != az.ClientID || p.HTTP.Endpoint != az.HTTP.Endpoint {
+			continue
+		}
+		if az.HTTP.TimeMS-p.HTTP.TimeMS > int64(30*time.Minute/time.Millisecond) {
+			continue
+		}
+		if lv || cv {
+			return open[i]
+		}
+		if p.HasState && az.HasState && p.State == az.State && p.CodeChallenge == az.CodeChallenge {
+			return open[i]
+		}
+		if !p.HasState && p.HasCodeChallenge && p.CodeChallenge == az.CodeChallenge {
+			return open[i]
+		}
+	}
+	return nil
+}
+
+// pairCallbacks gives each callback to the authorization request it
+// answers: the one whose state it echoes, else the one whose redirect
+// went there, else the latest earlier request with that redirect URI.
+// Assigning from the callback's side keeps an abandoned authorization
+// (its callback never arrived) from stealing the next attempt's callback.
+func (c *correlator) pairCallbacks(open []*Flow) {
+	for _, m := range c.msgs(KindCallback) {
+		cb := m.View.(*Callback)
+		var best *Flow
+		bestScore := 0
+		for _, f := range open {
+			az := f.Authorize
+			if az.HTTP.ex.Seq >= seqOf(m) || f.Callback != nil {
+				continue
+			}
+			score := 0
+			if az.HasState && cb.HasState {
+				if az.State != cb.State {
+					continue
+				}
+				score += 8
+			} else if !az.HasState && cb.HasState {
+				continue
+			}
+			if loc := resolveLocation(az.HTTP.URL, az.Location); loc != "" && loc == cb.HTTP.URL {
+				score += 4
+			}
+			if az.HasRedirectURI && oauth.WithoutQuery(az.RedirectURI) == cb.HTTP.Endpoint {
+				score += 2
+			}
+			if score < 2 {
+				continue
+			}
+			// Ties go to the latest request (open is in time order).
+			if score >= bestScore {
+				best, bestScore = f, score
+			}
+		}
+		if best != nil {
+			c.claimed[seqOf(m)] = true
+			best.Callback = cb
+			c.addStep(best, KindCallback, m)
+		}
+	}
+}
+
+// synthesizeCallback reads the authorization response from the Location
+// header that sent the browser to the redirect URI when the callback
+// request itself was not captured (the loopback listener is not behind
+// the proxy, or the client had stopped listening).
+func (c *correlator) synthesizeCallback(f *Flow) {
+	az := f.Authorize
+	loc := resolveLocation(az.HTTP.URL, az.Location)
+	if loc != "" && az.HasRedirectURI && strings.HasPrefix(loc, oauth.WithoutQuery(az.RedirectURI)) {
+		f.Callback = newCallback(az.HTTP, loc, true)
+	}
+}
+
+// pairTokens gives each code exchange to the authorization it redeems:
+// PKCE (the verifier answers the challenge) is the strongest link, the
+// code echoed by the callback the next; the token endpoint must belong to
+// the AS that authorized.
+func (c *correlator) pairTokens(open []*Flow) {
+	asmOf := map[*Flow]*ASMetadata{}
+	for _, f := range open {
+		ep := f.Authorize.HTTP.Endpoint
+		asmOf[f] = c.latestASM(f.Authorize.HTTP.ex.Seq, func(a *ASMetadata) bool { return oauth.WithoutQuery(a.AuthorizationEndpoint) == ep })
+	}
+	for _, m := range c.msgs(KindToken) {
+		t := m.View.(*Token)
+		if t.GrantType != "authorization_code" {
+			continue
+		}
+		var best *Flow
+		bestScore := 0
+		for _, f := range open {
+			az := f.Authorize
+			if az.HTTP.ex.Seq >= seqOf(m) || f.Token != nil {
+				continue
+			}
+			if f.Callback != nil && !f.Callback.Synthesized && f.Callback.HTTP.ex.Seq >= seqOf(m) {
+				continue
+			}
+			if a := asmOf[f]; a != nil && a.TokenEndpoint != "" {
+				if oauth.WithoutQuery(a.TokenEndpoint) != t.HTTP.Endpoint {
+					continue
+				}
+			} else if oauth.Origin(t.HTTP.URL) != oauth.Origin(az.HTTP.URL) {
+				continue
+			}
+			score := 0
+			codeMatch := f.Callback != nil && f.Callback.HasCode && t.Code == f.Callback.Code
+			if f.Callback != nil && f.Callback.HasCode && t.HasCode && !codeMatch {
+				continue
+			}
+			if codeMatch {
+				score += 4
+			}
+			pkce := az.HasCodeChallenge && t.HasCodeVerifier && oauth.PKCEMatches(t.CodeVerifier, az.CodeChallenge, methodOr(az.CodeChallengeMethod))
+			if pkce {
+				score += 8
+			}
+			if !codeMatch && !pkce {
+				// Only the endpoint ties them: accept that only when
+				// neither side could show a stronger link (no callback
+				// captured, no PKCE pair).
+				if f.Callback != nil || (az.HasCodeChallenge && t.HasCodeVerifier) {
+					continue
+				}
+				score++
+			}
+			if t.HasClientID && az.ClientID != "" && t.ClientID != az.ClientID && !codeMatch && !pkce {
+				continue
+			}
+			if az.HasRedirectURI && t.RedirectURI == az.RedirectURI {
+				score++
+			}
+			if score >= bestScore {
+				best, bestScore = f, score
+			}
+		}
+		if best == nil {
+			continue
+		}
+		c.claimed[seqOf(m)] = true
+		best.Token = t
+		best.Tokens = append(best.Tokens, t)
+		c.addStep(best, KindToken, m)
+	}
+	for _, f := range open {
+		switch {
+		case f.Token != nil && f.Callback == nil:
+			f.addMissing(KindCallback, "the code redeemed by the token request came back through a callback the capture does not hold", f.Token.HTTP.ID)
+		case f.Token == nil && f.Callback != nil && f.Callback.HasCode && !f.Callback.Synthesized:
+			// Only a callback the client is seen receiving proves a code
+			// exchange should follow; a Location header alone does not
+			// (the browser may never have reached the client).
+			f.addMissing(KindToken, "the callback delivered a code but no token request redeeming it is in the capture (back channel not captured?)", f.Callback.HTTP.ID)
+		}
+	}
+}
+
+func methodOr(m string) string {
+	if m == "" {
+		return "plain"
+	}
+	return m
+}
+
+// tokenFlows gives every token request not paired with an authorization
+// a flow of its own (client_credentials, device code, or a code exchange
+// whose browser leg was not captured).
+func (c *correlator) tokenFlows() {
+	for _, m := range c.msgs(KindToken) {
+		if c.claimed[seqOf(m)] {
+			continue
+		}
+		t := m.View.(*Token)
+		kind := t.GrantType
+		if kind == "" {
+			kind = "token"
+		}
+		f := c.newFlow(kind)
+		f.Token = t
+		f.Tokens = append(f.Tokens, t)
+		f.ClientID = t.ClientID
+		c.claimed[seqOf(m)] = true
+		c.addStep(f, KindToken, m)
+		if t.GrantType == "authorization_code" {
+			f.addMissing(KindAuthorize, "the token request redeems an authorization code, so an authorization request happened, but the capture does not hold it (browser leg not captured?)", t.HTTP.ID)
+			f.addMissing(KindCallback, "the code came back through a callback the capture does not hold", t.HTTP.ID)
+		}
+	}
+}
+
+// refreshes attaches each refresh to the flow that issued the refresh
+// token it presents.
+func (c *correlator) refreshes() {
+	issued := map[string]*Flow{}
+	note := func(f *Flow, t *Token) {
+		if t.Response.HasRefreshToken {
+			issued[t.Response.RefreshToken] = f
+		}
+	}
+	for _, f := range c.flows {
+		for _, t := range f.Tokens {
+			note(f, t)
+		}
+	}
+	for _, m := range c.msgs(KindRefresh) {
+		t := m.View.(*Token)
+		f := issued[t.RefreshToken]
+		if f == nil || t.RefreshToken == "" {
+			f = c.newFlow("refresh")
+			f.ClientID = t.ClientID
+			f.addMissing(KindToken, "the refresh token presented was issued outside the capture", t.HTTP.ID)
+			if t.RefreshToken != "" {
+				issued[t.RefreshToken] = f
+			}
+		}
+		f.Refreshes = append(f.Refreshes, t)
+		c.addStep(f, KindRefresh, m)
+		note(f, t)
+	}
+}
+
+// attachResources gives each authenticated resource call to the flow
+// that issued its access token; calls with unknown tokens form resource
+// flows, one per token.
+func (c *correlator) attachResources() {
+	issued := map[string]*Flow{}
+	for _, f := range c.flows {
+		for _, t := range append(append([]*Token{}, f.Tokens...), f.Refreshes...) {
+			if t.Response.HasAccessToken {
+				issued[t.Response.AccessToken] = f
+			}
+		}
+	}
+	byToken := map[string]*Flow{}
+	for _, m := range c.msgs(KindResource, KindChallenge) {
+		var tok string
+		switch v := m.View.(type) {
+		case *Resource:
+			if !v.HasToken {
+				continue
+			}
+			tok = v.Token
+		case *Challenge:
+			if !v.HadToken {
+				continue
+			}
+			_, tok, _ = strings.Cut(strings.TrimSpace(m.HTTP.ex.Request.Headers.Get("Authorization")), " ")
+			tok = strings.TrimSpace(tok)
+		}
+		f := issued[tok]
+		if f == nil {
+			f = byToken[tok]
+		}
+		if f == nil {
+			if m.Kind == KindChallenge {
+				continue // a rejected unknown token: left to discovery
+			}
+			f = c.newFlow("resource")
+			f.addMissing(KindToken, "the access token used was issued outside the capture", m.HTTP.ID)
+			byToken[tok] = f
+		}
+		switch v := m.View.(type) {
+		case *Resource:
+			f.Resources = append(f.Resources, v)
+			c.addStep(f, KindResource, m)
+		case *Challenge:
+			f.Challenges = append(f.Challenges, v)
+			c.addStep(f, KindChallenge, m)
+		}
+	}
+}
+
+// flowAnchor is the exchange id the flow's authorization (or first token
+// request) happened at.
+func flowAnchor(f *Flow) int {
+	switch {
+	case f.Authorize != nil:
+		return f.Authorize.HTTP.ex.Seq
+	case f.Token != nil:
+		return f.Token.HTTP.ex.Seq
+	case len(f.Refreshes) > 0:
+		return f.Refreshes[0].HTTP.ex.Seq
+	case len(f.Resources) > 0:
+		return f.Resources[0].HTTP.ex.Seq
+	}
+	if len(f.steps) > 0 {
+		return f.steps[0].Ex.Seq
+	}
+	return 0
+}
+
+// attachDiscovery finds the metadata and challenge in effect for a flow
+// and every discovery fetch that belongs to it.
+func (c *correlator) attachDiscovery(f *Flow) {
+	anchor := flowAnchor(f)
+	end := f.lastSeq()
+	// AS metadata in effect: the document whose endpoints the flow used.
+	var endpoint string
+	var match func(a *ASMetadata) bool
+	switch {
+	case f.Authorize != nil:
+		endpoint = f.Authorize.HTTP.Endpoint
+		match = func(a *ASMetadata) bool { return oauth.WithoutQuery(a.AuthorizationEndpoint) == endpoint }
+	case f.Token != nil || len(f.Refreshes) > 0:
+		t := f.Token
+		if t == nil {
+			t = f.Refreshes[0]
+		}
+		endpoint = t.HTTP.Endpoint
+		match = func(a *ASMetadata) bool { return oauth.WithoutQuery(a.TokenEndpoint) == endpoint }
+	}
+	var asm *ASMetadata
+	if match != nil {
+		asm = c.latestASM(anchor, match)
+	}
+	issuerURLs := map[string]bool{}
+	if asm != nil {
+		f.Issuer = asm.Issuer
+		issuerURLs[asm.HTTP.URL] = true
+		for _, iss := range []string{asm.Issuer, asm.IssuerFromPRM, asm.ExpectedIssuer} {
+			if iss != "" {
+				issuerURLs[oauth.InsertWellKnown(iss, oauth.WellKnownOAuth)] = true
+				issuerURLs[oauth.InsertWellKnown(iss, oauth.WellKnownOIDC)] = true
+				issuerURLs[oauth.AppendWellKnown(iss, oauth.WellKnownOIDC)] = true
+			}
+		}
+	} else if endpoint != "" {
+		f.Issuer = oauth.Origin(endpoint)
+	}
+	// PRM in effect: the latest one naming the issuer (or the resource the
+	// flow asked for) before the flow.
+	resource := ""
+	if f.Authorize != nil && f.Authorize.HasResource {
+		resource = f.Authorize.Resources[0]
+	} else if f.Token != nil && f.Token.HasResource {
+		resource = f.Token.Resources[0]
+	}
+	var prm *PRM
+	for _, m := range c.msgs(KindPRM) {
+		if seqOf(m) > anchor {
+			break
+		}
+		p := m.View.(*PRM)
+		if !p.OK {
+			continue
+		}
+		if asm != nil && (containsStr(p.AuthorizationServers, asm.Issuer) || (asm.IssuerFromPRM != "" && containsStr(p.AuthorizationServers, asm.IssuerFromPRM))) {
+			prm = p
+		} else if resource != "" && p.Resource == resource {
+			prm = p
+		} else if asm == nil && f.Issuer != "" && containsStr(p.AuthorizationServers, f.Issuer) {
+			prm = p
+		}
+	}
+	if prm != nil && resource == "" {
+		resource = prm.Resource
+	}
+	// Challenge in effect: the latest before the flow that pointed at the
+	// PRM, or was answered by the resource (origin) the flow is for.
+	resOrigin := oauth.Origin(resource)
+	var prmOrigin string
+	if prm != nil {
+		prmOrigin = oauth.Origin(prm.HTTP.URL)
+	}
+	var ch *Challenge
+	for _, m := range c.msgs(KindChallenge) {
+		if seqOf(m) > anchor {
+			break
+		}
+		v := m.View.(*Challenge)
+		o := v.HTTP.Origin
+		switch {
+		case prm != nil && v.HasResourceMetadata && v.ResourceMetadata == prm.HTTP.URL:
+			ch = v
+		case resOrigin != "" && o == resOrigin:
+			ch = v
+		case prm != nil && o == prmOrigin && !v.HasResourceMetadata:
+			ch = v
+		case prm == nil && resOrigin == "" && f.Authorize != nil && o == f.Authorize.HTTP.Origin:
+			// 2025-03-26 layout: the MCP server is its own AS.
+			ch = v
+		}
+	}
+	if resource == "" && ch != nil {
+		resource = ch.ResourceURL
+	}
+	f.Resource = resource
+	f.Challenge = ch
+	f.PRM = prm
+	f.ASMetadata = asm
+	// Discovery window: from the challenge (or the first fetch) to the end
+	// of the flow.
+	start := anchor
+	if ch != nil {
+		start = ch.HTTP.ex.Seq
+	}
+	if prm != nil && prm.HTTP.ex.Seq < start {
+		start = prm.HTTP.ex.Seq
+	}
+	if asm != nil && asm.HTTP.ex.Seq < start {
+		start = asm.HTTP.ex.Seq
+	}
+	prmURLs := map[string]bool{}
+	if prm != nil {
+		prmURLs[prm.HTTP.URL] = true
+	}
+	if resource != "" {
+		prmURLs[oauth.InsertWellKnown(resource, oauth.WellKnownPRM)] = true
+		prmURLs[oauth.InsertWellKnown(oauth.Origin(resource), oauth.WellKnownPRM)] = true
+	}
+	if ch != nil {
+		if ch.HasResourceMetadata {
+			prmURLs[ch.ResourceMetadata] = true
+		}
+		// The probes a client makes without a pointer (MCP 2025-11-25
+		// fallback order): path-inserted, then root.
+		prmURLs[oauth.InsertWellKnown(ch.ResourceURL, oauth.WellKnownPRM)] = true
+		prmURLs[oauth.InsertWellKnown(ch.HTTP.Origin, oauth.WellKnownPRM)] = true
+	}
+	for _, m := range c.res.Messages {
+		s := seqOf(m)
+		if s < start || s > end {
+			continue
+		}
+		switch v := m.View.(type) {
+		case *PRM:
+			if prmURLs[v.HTTP.URL] || v == prm {
+				f.PRMs = append(f.PRMs, v)
+				c.addStep(f, KindPRM, m)
+			}
+		case *ASMetadata:
+			if issuerURLs[v.HTTP.URL] || v == asm || (asm == nil && f.Issuer != "" && v.HTTP.Origin == oauth.Origin(f.Issuer)) {
+				f.ASMetadatas = append(f.ASMetadatas, v)
+				c.addStep(f, KindASMetadata, m)
+			}
+		case *Challenge:
+			if v == ch || (ch != nil && !v.HadToken && v.HTTP.Origin == ch.HTTP.Origin && s <= anchor && s >= ch.HTTP.ex.Seq) {
+				if !containsChallenge(f.Challenges, v) {
+					f.Challenges = append(f.Challenges, v)
+					c.addStep(f, KindChallenge, m)
+				}
+			}
+		}
+	}
+	sort.SliceStable(f.Challenges, func(i, j int) bool { return f.Challenges[i].HTTP.ID < f.Challenges[j].HTTP.ID })
+}
+
+func containsChallenge(l []*Challenge, c *Challenge) bool {
+	for _, x := range l {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *correlator) latestASM(anchor int, match func(*ASMetadata) bool) *ASMetadata {
+	var before, after *ASMetadata
+	for _, m := range c.msgs(KindASMetadata) {
+		a := m.View.(*ASMetadata)
+		if !a.OK || !match(a) {
+			continue
+		}
+		if seqOf(m) <= anchor {
+			before = a
+		} else if after == nil {
+			after = a
+		}
+	}
+	if before != nil {
+		return before
+	}
+	return after
+}
+
+func containsStr(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// attachRegistration finds the registration that created the flow's
+// client: the latest successful one returning its client_id, else the
+// latest attempt at its AS's registration endpoint.
+func (c *correlator) attachRegistration(f *Flow) {
+	anchor := flowAnchor(f)
+	var regEndpoint string
+	if f.ASMetadata != nil {
+		regEndpoint = oauth.WithoutQuery(f.ASMetadata.RegistrationEndpoint)
+	}
+	var best, attempt *Registration
+	var bestMsg, attemptMsg *Message
+	for _, m := range c.msgs(KindRegistration) {
+		if seqOf(m) > anchor {
+			break
+		}
+		r := m.View.(*Registration)
+		if f.ClientID != "" && r.ClientID == f.ClientID {
+			best, bestMsg = r, m
+		}
+		sameAS := (regEndpoint != "" && r.HTTP.Endpoint == regEndpoint) ||
+			(regEndpoint == "" && f.Issuer != "" && r.HTTP.Origin == oauth.Origin(f.Issuer))
+		if sameAS {
+			attempt, attemptMsg = r, m
+		}
+	}
+	if best == nil {
+		best, bestMsg = attempt, attemptMsg
+	}
+	if best == nil {
+		return
+	}
+	f.Registration = best
+	f.Registrations = append(f.Registrations, best)
+	c.addStep(f, KindRegistration, bestMsg)
+	// Earlier failed attempts at the same endpoint belong to the flow too.
+	if attemptMsg != nil && attempt != best && attempt.HTTP.ex.Seq > best.HTTP.ex.Seq {
+		f.Registrations = append(f.Registrations, attempt)
+		c.addStep(f, KindRegistration, attemptMsg)
+	}
+}
+
+// discoveryFlows groups discovery messages no flow claimed (the client
+// stopped before authorizing) into flows by the links between them:
+// challenge → PRM (pointer or well-known), PRM → AS metadata
+// (authorization_servers), AS metadata → registration (endpoint).
+func (c *correlator) discoveryFlows() {
+	used := map[int]bool{}
+	for _, f := range c.flows {
+		for _, s := range f.steps {
+			used[s.Ex.Seq] = true
+		}
+	}
+	parent := map[int]int{}
+	var find func(int) int
+	find = func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	union := func(a, b int) { parent[find(a)] = find(b) }
+	var loose []*Message
+	for _, m := range c.res.Messages {
+		switch m.Kind {
+		case KindChallenge, KindPRM, KindASMetadata, KindRegistration:
+			if !used[seqOf(m)] {
+				loose = append(loose, m)
+				parent[seqOf(m)] = seqOf(m)
+			}
+		}
+	}
+	// Link each loose message to the most recent loose message it follows
+	// from.
+	for i, m := range loose {
+		for j := i - 1; j >= 0; j-- {
+			if discoveryLink(loose[j], m) {
+				union(seqOf(m), seqOf(loose[j]))
+				break
+			}
+		}
+	}
+	groups := map[int]*Flow{}
+	for _, m := range loose {
+		r := find(seqOf(m))
+		f := groups[r]
+		if f == nil {
+			f = c.newFlow("discovery")
+			groups[r] = f
+		}
+		switch v := m.View.(type) {
+		case *Challenge:
+			f.Challenges = append(f.Challenges, v)
+			if f.Challenge == nil {
+				f.Challenge = v
+			}
+		case *PRM:
+			f.PRMs = append(f.PRMs, v)
+			if v.OK {
+				f.PRM = v
+			}
+		case *ASMetadata:
+			f.ASMetadatas = append(f.ASMetadatas, v)
+			if v.OK {
+				f.ASMetadata = v
+				f.Issuer = v.Issuer
+			}
+		case *Registration:
+			f.Registrations = append(f.Registrations, v)
+			f.Registration = v
+			f.ClientID = v.ClientID
+		}
+		c.addStep(f, m.Kind, m)
+	}
+	for _, f := range groups {
+		switch {
+		case f.PRM != nil:
+			f.Resource = f.PRM.Resource
+		case f.Challenge != nil:
+			f.Resource = f.Challenge.ResourceURL
+		}
+	}
+}
+
+func discoveryLink(prev, next *Message) bool {
+	switch n := next.View.(type) {
+	case *PRM:
+		switch p := prev.View.(type) {
+		case *Challenge:
+			return (p.HasResourceMetadata && p.ResourceMetadata == n.HTTP.URL) || p.HTTP.Origin == n.HTTP.Origin
+		case *PRM:
+			return p.HTTP.Origin == n.HTTP.Origin
+		}
+	case *ASMetadata:
+		switch p := prev.View.(type) {
+		case *PRM:
+			for _, as := range p.AuthorizationServers {
+				if metadataURLFor(as, n.HTTP.URL) {
+					return true
+				}
+			}
+			return p.HTTP.Origin == n.HTTP.Origin && len(p.AuthorizationServers) == 0
+		case *ASMetadata:
+			return p.HTTP.Origin == n.HTTP.Origin
+		case *Challenge:
+			return p.HTTP.Origin == n.HTTP.Origin
+		}
+	case *Registration:
+		switch p := prev.View.(type) {
+		case *ASMetadata:
+			return oauth.WithoutQuery(p.RegistrationEndpoint) == n.HTTP.Endpoint || (p.RegistrationEndpoint == "" && p.HTTP.Origin == n.HTTP.Origin)
+		case *Registration:
+			return p.HTTP.Endpoint == n.HTTP.Endpoint
+		}
+	case *Challenge:
+		if p, ok := prev.View.(*Challenge); ok {
+			return p.HTTP.Origin == n.HTTP.Origin
+		}
+	}
+	return false
+}
+
+func (c *correlator) addStep(f *Flow, k Kind, m *Message) {
+	for _, s := range f.steps {
+		if s.Ex == m.HTTP.ex && s.Kind == k {
+			return
+		}
+	}
+	f.steps = append(f.steps, Step{Kind: k, ID: m.HTTP.ID, Ex: m.HTTP.ex})
+}
+
+func (f *Flow) addMissing(k Kind, reason string, impliedBy int) {
+	if _, ok := f.Missing[string(k)]; ok {
+		return
+	}
+	f.Missing[string(k)] = reason
+	f.missing = append(f.missing, MissingLeg{Kind: k, Reason: reason, ImpliedBy: impliedBy})
+}
+
+func (f *Flow) lastSeq() int {
+	last := 0
+	for _, s := range f.steps {
+		if s.Ex.Seq > last {
+			last = s.Ex.Seq
+		}
+	}
+	return last
+}
+
+func (c *correlator) flowStart(f *Flow) int {
+	if len(f.steps) == 0 {
+		return 0
+	}
+	min := f.steps[0].Ex.Seq
+	for _, s := range f.steps {
+		if s.Ex.Seq < min {
+			min = s.Ex.Seq
+		}
+	}
+	return min
+}
+
+// finish derives everything computed from the flow's messages: order,
+// client type, scope provenance, MCP revision, message→flow links.
+func (c *correlator) finish(f *Flow) {
+	sort.SliceStable(f.steps, func(i, j int) bool { return f.steps[i].Ex.Seq < f.steps[j].Ex.Seq })
+	if len(f.steps) > 0 {
+		f.Start = f.steps[0].ID
+		f.End = f.steps[len(f.steps)-1].ID
+	}
+	for _, s := range f.steps {
+		m := c.res.Messages[s.Ex.Seq]
+		if !containsStr(m.Flows, f.ID) {
+			m.Flows = append(m.Flows, f.ID)
+		}
+	}
+	if f.ClientID == "" && f.Registration != nil {
+		f.ClientID = f.Registration.ClientID
+	}
+	f.ClientType = clientType(f)
+	f.Complete = f.Token != nil && f.Token.Response.OK
+	f.OIDC = (f.ASMetadata != nil && f.ASMetadata.OIDC) || containsStr(f.RequestedScopesRaw(), "openid")
+	scopeProvenance(f)
+	f.MCP = c.detectRevision(f)
+}
+
+// RequestedScopesRaw returns the scopes the flow asked for.
+func (f *Flow) RequestedScopesRaw() []string {
+	switch {
+	case f.Authorize != nil && f.Authorize.HasScope:
+		return f.Authorize.Scopes
+	case f.Token != nil && f.Token.HasScope:
+		return f.Token.Scopes
+	}
+	return []string{}
+}
+
+func clientType(f *Flow) string {
+	if r := f.Registration; r != nil {
+		switch {
+		case r.ClientSecretIssued:
+			return "confidential"
+		case r.TokenEndpointAuthMethod == "none":
+			return "public"
+		}
+	}
+	for _, t := range append(append([]*Token{}, f.Tokens...), f.Refreshes...) {
+		switch t.ClientAuth {
+		case "basic", "post", "assertion":
+			return "confidential"
+		}
+	}
+	if len(f.Tokens)+len(f.Refreshes) > 0 {
+		return "public"
+	}
+	return "unknown"
+}
+
+func scopeProvenance(f *Flow) {
+	none := ScopeSource{Source: "none", Scopes: []string{}}
+	f.ChallengeScopes, f.PRMScopes, f.ASScopes, f.RegisteredScopes = none, none, none, none
+	if ch := f.Challenge; ch != nil && ch.HasScope {
+		f.ChallengeScopes = ScopeSource{HTTP: ch.HTTP, Source: "challenge", Present: true, Scopes: ch.Scopes,
+			Document: fmt.Sprintf("the %d challenge to %s %s", ch.Status, ch.HTTP.Method, ch.ResourceURL),
+			Field:    "WWW-Authenticate scope"}
+	}
+	if p := f.PRM; p != nil && p.HasScopesSupported {
+		f.PRMScopes = ScopeSource{HTTP: p.HTTP, Source: "prm", Present: true, Scopes: p.ScopesSupported,
+			Document: "the protected resource metadata " + p.HTTP.URL, Field: "scopes_supported"}
+	}
+	if a := f.ASMetadata; a != nil && a.HasScopesSupported {
+		doc := "the authorization server metadata "
+		if a.OIDC {
+			doc = "the OpenID provider configuration "
+		}
+		f.ASScopes = ScopeSource{HTTP: a.HTTP, Source: "as_metadata", Present: true, Scopes: a.ScopesSupported,
+			Document: doc + a.HTTP.URL, Field: "scopes_supported"}
+	}
+	if r := f.Registration; r != nil && r.HasScope {
+		f.RegisteredScopes = ScopeSource{HTTP: r.HTTP, Source: "registration", Present: true, Scopes: r.Scopes,
+			Document: "the client registration request to " + r.HTTP.Endpoint, Field: "scope"}
+	}
+	switch {
+	case f.ChallengeScopes.Present:
+		f.ScopeHint = f.ChallengeScopes
+	case f.PRMScopes.Present:
+		f.ScopeHint = f.PRMScopes
+	default:
+		f.ScopeHint = none
+	}
+	f.Advertised = nil
+	f.AdvertisedScopes = []string{}
+	for _, s := range []ScopeSource{f.ChallengeScopes, f.PRMScopes, f.ASScopes} {
+		if s.Present {
+			f.Advertised = append(f.Advertised, s)
+			f.AdvertisedScopes = oauth.Union(f.AdvertisedScopes, s.Scopes)
+		}
+	}
+	f.RequestedScopes = f.RequestedScopesRaw()
+	f.GrantedScopes = []string{}
+	if t := f.Token; t != nil {
+		switch {
+		case t.Response.HasScope:
+			f.GrantedScopes = t.Response.Scopes
+		case t.Response.AccessTokenJWT.HasScopeClaim:
+			f.GrantedScopes = t.Response.AccessTokenJWT.Scopes
+		}
+	}
+}

@@ -1,0 +1,257 @@
+package analyze
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/oauthlint/oauthlint/analyze/oauth"
+	"github.com/oauthlint/oauthlint/capture"
+)
+
+// HTTP is the part every message view shares: where the exchange came
+// from and what was on the wire. Rules reach it as e.g. authorize.http.
+type HTTP struct {
+	// ID is the exchange number in the timeline, 1-based; 0 means the
+	// message was not captured.
+	ID int `cel:"id"`
+	// Ref is the exchange's location in its input ("flow.har#3@1234").
+	Ref string `cel:"ref"`
+	// TimeMS is the start time in Unix milliseconds (0 when unknown).
+	TimeMS int64  `cel:"time_ms"`
+	Method string `cel:"method"`
+	// URL is the full request URL; Endpoint is the URL without query and
+	// fragment.
+	URL      string `cel:"url"`
+	Endpoint string `cel:"endpoint"`
+	Scheme   string `cel:"scheme"`
+	Host     string `cel:"host"`
+	Path     string `cel:"path"`
+	Origin   string `cel:"origin"`
+	// Query holds the decoded query parameters (decoded exactly once).
+	Query map[string][]string `cel:"query"`
+	// RequestHeaders and ResponseHeaders are keyed by lower-case name.
+	RequestHeaders   map[string][]string `cel:"request_headers"`
+	RequestMediaType string              `cel:"request_media_type"`
+	RequestBody      string              `cel:"request_body"`
+	// RequestJSON is the request body when it is a JSON object.
+	RequestJSON map[string]any `cel:"request_json"`
+	// Form is the request body when it is application/x-www-form-urlencoded.
+	Form map[string][]string `cel:"form"`
+
+	HasResponse       bool                `cel:"has_response"`
+	Status            int                 `cel:"status"`
+	ResponseHeaders   map[string][]string `cel:"response_headers"`
+	ResponseMediaType string              `cel:"response_media_type"`
+	ResponseBody      string              `cel:"response_body"`
+	// ResponseJSON is the response body when it is a JSON object;
+	// ResponseJSONValid is false for other bodies (HTML, arrays, garbage).
+	ResponseJSON      map[string]any `cel:"response_json"`
+	ResponseJSONValid bool           `cel:"response_json_valid"`
+
+	// Loopback is true for localhost and loopback IP hosts.
+	Loopback bool `cel:"loopback"`
+	// Gaps lists what the capture is missing for this exchange
+	// ("no-response", "sanitized", "request-body", …).
+	Gaps      []string `cel:"gaps"`
+	Sanitized bool     `cel:"sanitized"`
+
+	ex *capture.Exchange
+}
+
+// Exchange returns the captured exchange behind the view (nil when the
+// message was not captured).
+func (h *HTTP) Exchange() *capture.Exchange { return h.ex }
+
+// maxViewBody bounds the body text handed to rules.
+const maxViewBody = 1 << 20
+
+func newHTTP(ex *capture.Exchange) HTTP {
+	req := ex.Request
+	u := req.URL
+	h := HTTP{
+		ID:             ex.Seq + 1,
+		Ref:            ex.Ref.String(),
+		Method:         req.Method,
+		URL:            u.String(),
+		Scheme:         strings.ToLower(u.Scheme),
+		Host:           strings.ToLower(u.Host),
+		Path:           u.Path,
+		Query:          queryMap(u.RawQuery),
+		RequestHeaders: req.Headers.Map(),
+		ex:             ex,
+	}
+	if !ex.Start.IsZero() {
+		h.TimeMS = ex.Start.UnixMilli()
+	}
+	h.Endpoint = endpointOf(u)
+	if u.Scheme != "" && u.Host != "" {
+		h.Origin = h.Scheme + "://" + h.Host
+	}
+	h.Loopback = oauth.IsLoopbackHost(u.Host)
+	h.RequestMediaType = req.Headers.MediaType()
+	h.RequestBody = bodyText(req.Body)
+	if len(req.Body) > 0 {
+		if strings.Contains(h.RequestMediaType, "json") || looksJSONObject(req.Body) {
+			h.RequestJSON = jsonObject(req.Body)
+		}
+		if h.RequestMediaType == "application/x-www-form-urlencoded" || (h.RequestMediaType == "" && h.RequestJSON == nil) {
+			if f, err := url.ParseQuery(string(req.Body)); err == nil {
+				h.Form = f
+			}
+		}
+	}
+	if r := ex.Response; r != nil {
+		h.HasResponse = true
+		h.Status = r.Status
+		h.ResponseHeaders = r.Headers.Map()
+		h.ResponseMediaType = r.Headers.MediaType()
+		h.ResponseBody = bodyText(r.Body)
+		if obj := jsonObject(r.Body); obj != nil {
+			h.ResponseJSON = obj
+			h.ResponseJSONValid = true
+		}
+	}
+	for _, g := range ex.Gaps {
+		h.Gaps = append(h.Gaps, string(g.Kind))
+		if g.Kind == capture.GapSanitized {
+			h.Sanitized = true
+		}
+	}
+	return h
+}
+
+func endpointOf(u *url.URL) string {
+	c := *u
+	c.RawQuery = ""
+	c.Fragment = ""
+	c.RawFragment = ""
+	c.ForceQuery = false
+	return c.String()
+}
+
+// queryMap decodes a raw query exactly once. Malformed escapes keep the
+// raw text rather than dropping the parameter.
+func queryMap(raw string) map[string][]string {
+	m := map[string][]string{}
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if dk, err := url.QueryUnescape(k); err == nil {
+			k = dk
+		}
+		if dv, err := url.QueryUnescape(v); err == nil {
+			v = dv
+		}
+		m[k] = append(m[k], v)
+	}
+	return m
+}
+
+func bodyText(b []byte) string {
+	if len(b) > maxViewBody {
+		b = b[:maxViewBody]
+	}
+	if !utf8.Valid(b) {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return string(b)
+}
+
+func looksJSONObject(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// maxJSONDepth guards rules against hostile nesting.
+const maxJSONDepth = 64
+
+func jsonObject(b []byte) map[string]any {
+	if !looksJSONObject(b) || len(b) > maxViewBody || jsonTooDeep(b) {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil
+	}
+	return m
+}
+
+func jsonTooDeep(b []byte) bool {
+	depth, inStr, esc := 0, false, false
+	for _, c := range b {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			if depth > maxJSONDepth {
+				return true
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return false
+}
+
+// first returns the first value of a multi-valued parameter.
+func first(m map[string][]string, k string) (string, bool) {
+	v, ok := m[k]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
+}
+
+func strField(m map[string]any, k string) (string, bool) {
+	v, ok := m[k]
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+func strList(m map[string]any, k string) ([]string, bool) {
+	v, ok := m[k]
+	if !ok {
+		return nil, false
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, true
+	}
+	out := make([]string, 0, len(arr))
+	for _, x := range arr {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out, true
+}

@@ -1,0 +1,87 @@
+package analyze
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/oauthlint/oauthlint/capture"
+)
+
+// secretParams are form, query and JSON members whose values are
+// credentials wherever they appear.
+var secretParams = map[string]bool{
+	"code": true, "code_verifier": true, "access_token": true, "refresh_token": true, "id_token": true,
+	"client_secret": true, "client_assertion": true, "assertion": true, "device_code": true,
+	"password": true, "passwd": true, "registration_access_token": true, "subject_token": true,
+	"actor_token": true, "token": true, "login_verifier": true, "consent_verifier": true,
+	"logout_verifier": true, "session_token": true, "api_key": true, "apikey": true,
+}
+
+// collectSecrets records every credential in an exchange, whatever kind
+// it is, so that outputs can be scrubbed of them.
+func collectSecrets(s *capture.SecretSet, ex *capture.Exchange, h *HTTP) {
+	addHeaderSecrets(s, ex.Request.Headers)
+	addParams(s, h.Query)
+	addParams(s, h.Form)
+	addJSON(s, h.RequestJSON, 0)
+	if ex.Response != nil {
+		addHeaderSecrets(s, ex.Response.Headers)
+		addJSON(s, h.ResponseJSON, 0)
+		if loc := ex.Response.Headers.Get("Location"); loc != "" {
+			if u, err := url.Parse(loc); err == nil {
+				addParams(s, queryMap(u.RawQuery))
+				addParams(s, queryMap(u.Fragment))
+			}
+		}
+	}
+}
+
+func addHeaderSecrets(s *capture.SecretSet, hs capture.Headers) {
+	for _, f := range hs {
+		switch strings.ToLower(f.Name) {
+		case "authorization", "proxy-authorization":
+			s.Add(f.Value)
+			if _, cred, ok := strings.Cut(strings.TrimSpace(f.Value), " "); ok {
+				s.Add(strings.TrimSpace(cred))
+			}
+		case "cookie":
+			s.Add(f.Value)
+			for _, c := range strings.Split(f.Value, ";") {
+				if _, v, ok := strings.Cut(c, "="); ok {
+					s.Add(strings.TrimSpace(v))
+				}
+			}
+		case "set-cookie":
+			nv, _, _ := strings.Cut(f.Value, ";")
+			if _, v, ok := strings.Cut(nv, "="); ok {
+				s.Add(strings.TrimSpace(v))
+			}
+		case "dpop", "x-api-key", "api-key", "x-auth-token":
+			s.Add(f.Value)
+		}
+	}
+}
+
+func addParams(s *capture.SecretSet, m map[string][]string) {
+	for k, vs := range m {
+		if secretParams[strings.ToLower(k)] {
+			s.Add(vs...)
+		}
+	}
+}
+
+func addJSON(s *capture.SecretSet, m map[string]any, depth int) {
+	if depth > 8 {
+		return
+	}
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			if secretParams[strings.ToLower(k)] {
+				s.Add(x)
+			}
+		case map[string]any:
+			addJSON(s, x, depth+1)
+		}
+	}
+}

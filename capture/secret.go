@@ -1,0 +1,149 @@
+package capture
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Secret is a credential seen in traffic (token, code, verifier, client
+// secret, cookie, Authorization value). Its printed and JSON forms are
+// redacted; only Reveal returns the raw value, so a secret reaches an output
+// only when somebody asked for it explicitly.
+type Secret string
+
+// Reveal returns the raw value.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns the redacted form.
+func (s Secret) String() string { return Redact(string(s)) }
+
+// GoString keeps %#v from printing the raw value.
+func (s Secret) GoString() string { return Redact(string(s)) }
+
+// MarshalJSON writes the redacted form.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(Redact(string(s))) }
+
+// minPrefixLen is the length from which a redacted value keeps its first
+// characters: long tokens (JWTs, opaque 40+ char tokens) stay recognisable
+// by their prefix while short values (codes, passwords) show nothing.
+const minPrefixLen = 32
+
+// Redact renders a secret as "eyJhbGci…(812 B, sha256:3f2a91c0)": a short
+// prefix for long values, the length and a hash fragment so two mentions of
+// the same value can be matched without revealing it.
+func Redact(v string) string {
+	if v == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(v))
+	prefix := ""
+	if len(v) >= minPrefixLen {
+		prefix = safePrefix(v, 8)
+	}
+	return fmt.Sprintf("%s…(%d B, sha256:%s)", prefix, len(v), hex.EncodeToString(sum[:4]))
+}
+
+// safePrefix returns up to n leading bytes, stopping at a rune boundary.
+func safePrefix(v string, n int) string {
+	if len(v) <= n {
+		return v
+	}
+	for n > 0 && n < len(v) && v[n]&0xC0 == 0x80 {
+		n--
+	}
+	return v[:n]
+}
+
+// IsRedacted reports whether v looks like the output of Redact.
+func IsRedacted(v string) bool {
+	return strings.Contains(v, "…(") && strings.Contains(v, " B, sha256:")
+}
+
+// minScrubLen: values shorter than this are not searched for in free text,
+// because replacing e.g. "abc" everywhere would mangle reports; they are
+// still redacted wherever they are printed as a field.
+const minScrubLen = 6
+
+// SecretSet collects every secret value seen in the inputs so that any
+// string about to be printed can be scrubbed of them, whatever path it took
+// (a message template, an error, a URL). It is safe for concurrent use.
+type SecretSet struct {
+	mu       sync.Mutex
+	values   map[string]struct{}
+	replacer *strings.Replacer
+}
+
+// NewSecretSet returns an empty set.
+func NewSecretSet() *SecretSet { return &SecretSet{values: map[string]struct{}{}} }
+
+// Add records values as secrets.
+func (s *SecretSet) Add(values ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if len(v) < minScrubLen {
+			continue
+		}
+		if _, ok := s.values[v]; !ok {
+			s.values[v] = struct{}{}
+			s.replacer = nil
+		}
+		// A value also travels form- or percent-encoded in URLs and bodies.
+		for _, enc := range encodings(v) {
+			if _, ok := s.values[enc]; !ok && enc != v {
+				s.values[enc] = struct{}{}
+				s.replacer = nil
+			}
+		}
+	}
+}
+
+// Len returns the number of distinct values (including encoded variants).
+func (s *SecretSet) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.values)
+}
+
+// Contains reports whether v is a known secret.
+func (s *SecretSet) Contains(v string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.values[v]
+	return ok
+}
+
+// Scrub replaces every known secret in text with its redacted form.
+func (s *SecretSet) Scrub(text string) string {
+	if s == nil || text == "" {
+		return text
+	}
+	s.mu.Lock()
+	if s.replacer == nil {
+		vals := make([]string, 0, len(s.values))
+		for v := range s.values {
+			vals = append(vals, v)
+		}
+		// Longest first, so a token is replaced before any of its parts.
+		sort.Slice(vals, func(i, j int) bool {
+			if len(vals[i]) != len(vals[j]) {
+				return len(vals[i]) > len(vals[j])
+			}
+			return vals[i] < vals[j]
+		})
+		pairs := make([]string, 0, 2*len(vals))
+		for _, v := range vals {
+			pairs = append(pairs, v, Redact(v))
+		}
+		s.replacer = strings.NewReplacer(pairs...)
+	}
+	r := s.replacer
+	s.mu.Unlock()
+	return r.Replace(text)
+}

@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oauthlint/oauthlint/analyze"
+	"github.com/oauthlint/oauthlint/capture"
+	"github.com/oauthlint/oauthlint/capture/input"
+	"github.com/oauthlint/oauthlint/report"
+	"github.com/oauthlint/oauthlint/rules"
+	"github.com/oauthlint/oauthlint/rules/builtin"
+)
+
+// AnalyzeOptions are the analyze command's inputs.
+type AnalyzeOptions struct {
+	IO          *IOStreams
+	Files       []string
+	Format      string
+	FailOn      string
+	MCPRevision string
+	Packs       []string
+	ShowSecrets bool
+	MaxBody     int64
+	// Now is the clock (injectable for tests).
+	Now func() time.Time
+}
+
+func newAnalyzeCmd(io *IOStreams, runF func(*AnalyzeOptions) error) *cobra.Command {
+	opts := &AnalyzeOptions{IO: io, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "analyze FILE...",
+		Short: "Analyze captured OAuth traffic (HAR) and report violations",
+		Long: `Analyze reads one or more captures, merges them into one timeline, rebuilds
+every OAuth flow and evaluates the rule packs on it.
+
+Inputs: HAR 1.2 files as exported by Chrome, Edge, Firefox, Safari, mitmproxy,
+Charles, Burp or Insomnia ("-" reads standard input). Several files are merged
+by time: a browser HAR and a proxy HAR of the same login give one flow.
+
+Packs: by default oauth2 applies to every flow, oidc to OpenID Connect flows,
+and the MCP pack of the revision each flow's traffic shows (MCP-Protocol-Version
+header, initialize protocolVersion); --mcp-revision forces one revision and
+--packs picks packs explicitly.
+
+Output: a table on a terminal, TSV when piped, or --format json (the documented
+contract). Secrets (codes, tokens, verifiers, client secrets, cookies,
+Authorization) are redacted unless --show-secrets.
+
+Exit status: 0 when no violation reaches --fail-on, 1 when one does, 2 for
+usage or input errors, 3 for internal errors.`,
+		Example: `  # The founding case shipped with oauthlint
+  oauthlint analyze examples/founding-case-hydra.har
+
+  # Merge a browser export and a proxy capture of the same login
+  oauthlint analyze browser.har mitmproxy.har
+
+  # JSON for CI; fail the job on medium or worse
+  oauthlint analyze --format json --fail-on medium flow.har > oauthlint.json
+
+  # Judge the traffic under MCP 2025-06-18 regardless of what it negotiated
+  oauthlint analyze --mcp-revision 2025-06-18 flow.har`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("analyze needs at least one capture file (a HAR export), e.g. 'oauthlint analyze flow.har'")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Files = args
+			if !cmd.Flags().Changed("format") {
+				opts.Format = ""
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runAnalyze(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Format, "format", "", "output format: table|tsv|json (default: table on a terminal, tsv when piped)")
+	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a violation of this severity or worse is found: critical|high|medium|low|info|none")
+	f.StringVar(&opts.MCPRevision, "mcp-revision", "auto", "MCP revision to judge flows under: auto|"+strings.Join(analyze.Revisions, "|"))
+	f.StringSliceVar(&opts.Packs, "packs", []string{"auto"}, "rule packs to run: auto, or a comma list of "+strings.Join(rules.BuiltinPacks, ", "))
+	f.BoolVar(&opts.ShowSecrets, "show-secrets", false, "print tokens, codes and secrets unredacted (never in shared reports)")
+	f.Int64Var(&opts.MaxBody, "max-body", 16<<20, "cap in bytes for each stored body after decoding")
+	return cmd
+}
+
+func (o *AnalyzeOptions) validate() (rules.Severity, []string, error) {
+	var failOn rules.Severity
+	if strings.EqualFold(o.FailOn, "none") || strings.EqualFold(o.FailOn, "never") {
+		failOn = ""
+	} else {
+		s, err := rules.ParseSeverity(o.FailOn)
+		if err != nil {
+			return "", nil, usageError("--fail-on: %v, or none", err)
+		}
+		failOn = s
+	}
+	if o.MCPRevision != "auto" && !analyze.IsRevision(o.MCPRevision) {
+		return "", nil, usageError("--mcp-revision %q: want auto or one of %s", o.MCPRevision, strings.Join(analyze.Revisions, ", "))
+	}
+	var packs []string
+	for _, p := range o.Packs {
+		for _, q := range strings.Split(p, ",") {
+			q = strings.TrimSpace(q)
+			if q == "" || q == "auto" {
+				continue
+			}
+			known := false
+			for _, b := range rules.BuiltinPacks {
+				if b == q {
+					known = true
+				}
+			}
+			if !known {
+				return "", nil, usageError("--packs: unknown pack %q (want auto or a comma list of %s)", q, strings.Join(rules.BuiltinPacks, ", "))
+			}
+			packs = append(packs, q)
+		}
+	}
+	if o.Format != "" {
+		if _, err := report.New(o.Format, report.Options{}); err != nil {
+			return "", nil, usageError("--format: %v", err)
+		}
+	}
+	if o.MaxBody <= 0 {
+		return "", nil, usageError("--max-body must be positive")
+	}
+	return failOn, packs, nil
+}
+
+func runAnalyze(o *AnalyzeOptions) error {
+	start := o.Now()
+	failOn, packs, err := o.validate()
+	if err != nil {
+		return err
+	}
+	rs, err := builtin.Rules()
+	if err != nil {
+		return &exitError{code: ExitInternal, err: err}
+	}
+	engine, err := rules.Compile(rs)
+	if err != nil {
+		return &exitError{code: ExitInternal, err: err}
+	}
+
+	var all [][]*capture.Exchange
+	var inputs []report.Input
+	secrets := capture.NewSecretSet()
+	for _, path := range o.Files {
+		prog := newProgress(o.IO, path)
+		exs, info, err := input.Read(path, input.Options{MaxBody: o.MaxBody, Stdin: o.IO.In, Progress: prog.update})
+		prog.done()
+		if err != nil {
+			return inputError(fmt.Errorf("%s\n%s", err, inputHint(err)))
+		}
+		for _, w := range info.Warnings {
+			fmt.Fprintf(o.IO.ErrOut, "oauthlint: warning: %s\n", w)
+		}
+		if len(exs) == 0 && info.Entries > 0 {
+			return inputError(fmt.Errorf("%s: none of its %d entries could be read (see the warnings above)", info.File, info.Entries))
+		}
+		all = append(all, exs)
+		inputs = append(inputs, report.Input{File: info.File, Format: string(info.Format), Creator: info.Creator, Entries: info.Entries,
+			Exchanges: info.Exchanges, Truncated: info.Truncated, Sanitized: info.Sanitized, Warnings: info.Warnings})
+	}
+	timeline := capture.Timeline(all...)
+	res := analyze.Analyze(timeline, analyze.Options{MCPRevision: o.MCPRevision})
+	_ = secrets
+	runOpts := rules.RunOptions{Packs: packs}
+	findings := engine.Run(res, runOpts)
+
+	packNames := packs
+	if len(packNames) == 0 {
+		packNames = []string{"auto"}
+	}
+	rep := report.Build(res, findings, report.Meta{
+		Version: Version(), MCPRevision: o.MCPRevision, Packs: packNames, FailOn: string(failOnName(failOn)),
+		ShowSecrets: o.ShowSecrets, Rules: len(engine.Rules()), Inputs: inputs, Duration: o.Now().Sub(start), RunOptions: runOpts,
+	})
+	format := o.Format
+	if format == "" {
+		format = "tsv"
+		if o.IO.OutTTY {
+			format = "table"
+		}
+	}
+	p, err := report.New(format, report.Options{Width: o.IO.Width})
+	if err != nil {
+		return usageError("--format: %v", err)
+	}
+	if err := p.Print(o.IO.Out, rep); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if failOn != "" && len(rep.Failing(failOn)) > 0 {
+		return errFindings
+	}
+	return nil
+}
+
+func failOnName(s rules.Severity) rules.Severity {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func inputHint(err error) string {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, errNotExist(err)):
+		return "Check the path; analyze takes capture files (HAR)."
+	case strings.Contains(msg, "not a HAR") || strings.Contains(msg, "not a capture"):
+		return "Export a HAR from the browser (DevTools → Network → Export HAR) or from mitmproxy (mitmdump --set hardump=flow.har)."
+	case strings.Contains(msg, "malformed JSON"):
+		return "The HAR is not valid JSON at that byte; re-export it, or fix the file there."
+	}
+	return "Run 'oauthlint analyze --help' for the supported inputs."
+}

@@ -1,0 +1,298 @@
+package rules
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+	"cel.dev/cel-go/ext"
+
+	"github.com/oauthlint/oauthlint/analyze"
+	"github.com/oauthlint/oauthlint/analyze/oauth"
+	"github.com/oauthlint/oauthlint/capture"
+)
+
+// CostLimit bounds the work one expression evaluation may do, so a hostile
+// or careless rule cannot stall an analysis.
+const CostLimit = 1_000_000
+
+// kindTypes maps each variable a rule can use to its Go view type.
+var kindTypes = map[string]reflect.Type{
+	KindFlow:                          reflect.TypeFor[analyze.Flow](),
+	string(analyze.KindPRM):           reflect.TypeFor[analyze.PRM](),
+	string(analyze.KindChallenge):     reflect.TypeFor[analyze.Challenge](),
+	string(analyze.KindASMetadata):    reflect.TypeFor[analyze.ASMetadata](),
+	string(analyze.KindRegistration):  reflect.TypeFor[analyze.Registration](),
+	string(analyze.KindAuthorize):     reflect.TypeFor[analyze.Authorize](),
+	string(analyze.KindCallback):      reflect.TypeFor[analyze.Callback](),
+	string(analyze.KindToken):         reflect.TypeFor[analyze.Token](),
+	string(analyze.KindRefresh):       reflect.TypeFor[analyze.Token](),
+	string(analyze.KindResource):      reflect.TypeFor[analyze.Resource](),
+	string(analyze.KindCIMD):          reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindRevocation):    reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindIntrospection): reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindJWKS):          reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindUserinfo):      reflect.TypeFor[analyze.Aux](),
+}
+
+// celTypeName is the CEL name of a native Go type ("analyze.Flow").
+func celTypeName(t reflect.Type) string {
+	pkg := t.PkgPath()
+	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
+		pkg = pkg[i+1:]
+	}
+	return pkg + "." + t.Name()
+}
+
+var (
+	envOnce sync.Once
+	envVal  *cel.Env
+	envErr  error
+)
+
+// Env returns the CEL environment every rule is compiled in: one variable
+// per message kind plus flow, the native view types, the standard string
+// and list extensions, and oauthlint's helper functions.
+func Env() (*cel.Env, error) {
+	envOnce.Do(func() {
+		var typs []any
+		seen := map[reflect.Type]bool{}
+		names := make([]string, 0, len(kindTypes))
+		for n := range kindTypes {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		opts := []cel.EnvOption{}
+		for _, n := range names {
+			t := kindTypes[n]
+			if !seen[t] {
+				seen[t] = true
+				typs = append(typs, t)
+			}
+			opts = append(opts, cel.Variable(n, cel.ObjectType(celTypeName(t))))
+		}
+		typs = append([]any{ext.ParseStructTag("cel")}, typs...)
+		nt := ext.NativeTypes(typs...)
+		opts = append([]cel.EnvOption{nt, ext.Strings(), ext.Lists(), ext.Sets(), cel.OptionalTypes()}, opts...)
+		opts = append(opts, functions()...)
+		envVal, envErr = cel.NewEnv(opts...)
+	})
+	return envVal, envErr
+}
+
+func strList(v ref.Val) []string {
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return nil
+	}
+	n := int(l.Size().(types.Int))
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		if s, ok := l.Get(types.Int(i)).(types.String); ok {
+			out = append(out, string(s))
+		}
+	}
+	return out
+}
+
+func listVal(l []string) ref.Val { return types.DefaultTypeAdapter.NativeToValue(l) }
+
+var stringList = cel.ListType(cel.StringType)
+
+func strFn(name, doc string, fn func(string) string) cel.EnvOption {
+	return cel.Function(name, cel.Overload(name+"_string", []*cel.Type{cel.StringType}, cel.StringType,
+		cel.UnaryBinding(func(v ref.Val) ref.Val { return types.String(fn(string(v.(types.String)))) })))
+}
+
+func boolFn(name string, fn func(string) bool) cel.EnvOption {
+	return cel.Function(name, cel.Overload(name+"_string", []*cel.Type{cel.StringType}, cel.BoolType,
+		cel.UnaryBinding(func(v ref.Val) ref.Val { return types.Bool(fn(string(v.(types.String)))) })))
+}
+
+func setFn(name string, fn func(a, b []string) ref.Val, out *cel.Type) cel.EnvOption {
+	return cel.Function(name, cel.Overload(name+"_list_list", []*cel.Type{stringList, stringList}, out,
+		cel.BinaryBinding(func(a, b ref.Val) ref.Val { return fn(strList(a), strList(b)) })))
+}
+
+// FunctionDocs documents the helper functions for `rules explain` and the
+// reference docs.
+var FunctionDocs = map[string]string{
+	"s256(verifier)": "BASE64URL(SHA256(verifier)), the S256 code challenge of a verifier (RFC 7636 §4.2)",
+	"pkce_matches(verifier, challenge, method)": "true when the verifier answers the challenge under method (S256 or plain; empty = plain)",
+	"valid_verifier(v)":                         "true when v is 43–128 unreserved characters (RFC 7636 §4.1)",
+	"scopes(s)":                                 "splits a space-delimited scope string into a list (no normalisation)",
+	"subset(a, b)":                              "true when every element of a is in b",
+	"set_equal(a, b)":                           "true when a and b hold the same elements",
+	"difference(a, b)":                          "elements of a not in b",
+	"union(a, b)":                               "elements of a then those of b not in a",
+	"intersect(a, b)":                           "elements of a also in b",
+	"join(list, sep)":                           "joins a list of strings",
+	"same_url(a, b)":                            "exact string comparison of URLs/issuers (RFC 3986 §6.2.1 simple comparison; a trailing slash matters)",
+	"origin(url)":                               "scheme://host[:port] of a URL",
+	"without_query(url)":                        "the URL without query and fragment",
+	"is_loopback(url)":                          "true for localhost / loopback IP URLs",
+	"is_https(url)":                             "true for absolute https URLs",
+	"secure_or_loopback(url)":                   "https, or http on a loopback host",
+	"well_known_insert(id, suffix)":             "RFC 8414/9728 well-known URL: suffix inserted between host and path",
+	"redact(value)":                             "the redacted form of a secret, for messages",
+	"oidc_scope(s)":                             "true for the scopes OpenID Connect defines (openid, profile, email, address, phone, offline_access)",
+}
+
+var oidcScopes = map[string]bool{"openid": true, "profile": true, "email": true, "address": true, "phone": true, "offline_access": true}
+
+func functions() []cel.EnvOption {
+	return []cel.EnvOption{
+		strFn("s256", "", oauth.S256),
+		cel.Function("pkce_matches", cel.Overload("pkce_matches_string_string_string",
+			[]*cel.Type{cel.StringType, cel.StringType, cel.StringType}, cel.BoolType,
+			cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+				return types.Bool(oauth.PKCEMatches(string(args[0].(types.String)), string(args[1].(types.String)), string(args[2].(types.String))))
+			}))),
+		boolFn("valid_verifier", oauth.ValidVerifier),
+		cel.Function("scopes", cel.Overload("scopes_string", []*cel.Type{cel.StringType}, stringList,
+			cel.UnaryBinding(func(v ref.Val) ref.Val { return listVal(oauth.SplitScope(string(v.(types.String)))) }))),
+		setFn("subset", func(a, b []string) ref.Val { return types.Bool(oauth.Subset(a, b)) }, cel.BoolType),
+		setFn("set_equal", func(a, b []string) ref.Val { return types.Bool(oauth.SetEqual(a, b)) }, cel.BoolType),
+		setFn("difference", func(a, b []string) ref.Val { return listVal(oauth.Difference(a, b)) }, stringList),
+		setFn("union", func(a, b []string) ref.Val { return listVal(oauth.Union(a, b)) }, stringList),
+		setFn("intersect", func(a, b []string) ref.Val { return listVal(oauth.Intersect(a, b)) }, stringList),
+		cel.Function("join", cel.Overload("join_list_string", []*cel.Type{stringList, cel.StringType}, cel.StringType,
+			cel.BinaryBinding(func(l, sep ref.Val) ref.Val {
+				return types.String(strings.Join(strList(l), string(sep.(types.String))))
+			}))),
+		cel.Function("same_url", cel.Overload("same_url_string_string", []*cel.Type{cel.StringType, cel.StringType}, cel.BoolType,
+			cel.BinaryBinding(func(a, b ref.Val) ref.Val {
+				return types.Bool(oauth.SameURL(string(a.(types.String)), string(b.(types.String))))
+			}))),
+		strFn("origin", "", oauth.Origin),
+		strFn("without_query", "", oauth.WithoutQuery),
+		boolFn("is_loopback", oauth.IsLoopbackURL),
+		boolFn("is_https", oauth.IsHTTPS),
+		boolFn("secure_or_loopback", oauth.SecureOrLoopback),
+		cel.Function("well_known_insert", cel.Overload("well_known_insert_string_string", []*cel.Type{cel.StringType, cel.StringType}, cel.StringType,
+			cel.BinaryBinding(func(a, b ref.Val) ref.Val {
+				return types.String(oauth.InsertWellKnown(string(a.(types.String)), string(b.(types.String))))
+			}))),
+		strFn("redact", "", capture.Redact),
+		boolFn("oidc_scope", func(s string) bool { return oidcScopes[s] }),
+	}
+}
+
+// program is a compiled expression with its source location.
+type program struct {
+	src  string
+	prg  cel.Program
+	refs map[string]bool // variables the expression reads
+}
+
+// compileExpr compiles src, checks its type against want (nil: any), and
+// reports problems at the field's position in the rule file.
+func (r *Rule) compileExpr(env *cel.Env, field, src string, want *cel.Type) (*program, []Issue) {
+	ast, iss := env.Compile(src)
+	if iss != nil && iss.Err() != nil {
+		var out []Issue
+		base := r.pos[field]
+		for _, e := range iss.Errors() {
+			loc := e.Location
+			line, col := base.line, base.col
+			if loc != nil && loc.Line() > 0 {
+				line = base.line + loc.Line() - 1
+				if loc.Line() == 1 {
+					col = base.col + loc.Column()
+				} else {
+					col = loc.Column() + 1
+				}
+			}
+			out = append(out, Issue{File: r.file, Line: line, Col: col, Msg: fmt.Sprintf("%s: %s", field, e.Message)})
+		}
+		return nil, out
+	}
+	if want != nil && !ast.OutputType().IsAssignableType(want) && ast.OutputType() != cel.DynType {
+		return nil, []Issue{r.issue(field, "%s must be a %s expression, but this one yields %s", field, want, ast.OutputType())}
+	}
+	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return nil, []Issue{r.issue(field, "%s: %v", field, err)}
+	}
+	refs := map[string]bool{}
+	for _, name := range referencedVars(ast) {
+		refs[name] = true
+	}
+	return &program{src: src, prg: prg, refs: refs}, nil
+}
+
+// referencedVars lists the top-level variables an expression reads.
+func referencedVars(ast *cel.Ast) []string {
+	checked, err := cel.AstToCheckedExpr(ast)
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, rf := range checked.GetReferenceMap() {
+		if n := rf.GetName(); n != "" && rf.GetOverloadId() == nil {
+			if _, ok := kindTypes[n]; ok {
+				seen[n] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p *program) eval(vars map[string]any) (ref.Val, error) {
+	out, _, err := p.prg.Eval(vars)
+	if err != nil {
+		return nil, err
+	}
+	if types.IsError(out) {
+		return nil, fmt.Errorf("%v", out)
+	}
+	return out, nil
+}
+
+func (p *program) evalBool(vars map[string]any) (bool, error) {
+	v, err := p.eval(vars)
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(types.Bool)
+	if !ok {
+		return false, fmt.Errorf("expression yielded %s, not a bool", v.Type())
+	}
+	return bool(b), nil
+}
+
+// format renders a CEL value for a message: strings as they are, lists
+// space-separated, absent values as "(none)".
+func format(v ref.Val) string {
+	switch x := v.(type) {
+	case types.String:
+		return string(x)
+	case traits.Lister:
+		n := int(x.Size().(types.Int))
+		parts := make([]string, 0, n)
+		for i := 0; i < n; i++ {
+			parts = append(parts, format(x.Get(types.Int(i))))
+		}
+		if len(parts) == 0 {
+			return "(none)"
+		}
+		return strings.Join(parts, " ")
+	case types.Null:
+		return "(none)"
+	}
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v.Value())
+}

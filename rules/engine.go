@@ -1,0 +1,504 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+
+	"github.com/oauthlint/oauthlint/analyze"
+	"github.com/oauthlint/oauthlint/capture"
+)
+
+// compiled is a rule with every expression compiled.
+type compiled struct {
+	rule      *Rule
+	when      *program
+	condition *program
+	cases     []*program
+	message   *template
+	fix       *template
+	evidence  []compiledEvidence
+}
+
+type compiledEvidence struct {
+	spec  EvidenceSpec
+	at    *program // (at).http.id
+	value *program
+}
+
+// template is a message with {{ expr }} holes.
+type template struct {
+	parts []string   // literal text; len(parts) == len(exprs)+1
+	exprs []*program // the holes
+}
+
+var holeRe = regexp.MustCompile(`\{\{(.*?)\}\}`)
+
+func (r *Rule) compileTemplate(env *cel.Env, field, src string) (*template, []Issue) {
+	t := &template{}
+	var issues []Issue
+	last := 0
+	for _, m := range holeRe.FindAllStringSubmatchIndex(src, -1) {
+		t.parts = append(t.parts, src[last:m[0]])
+		expr := strings.TrimSpace(src[m[2]:m[3]])
+		p, is := r.compileExpr(env, field, expr, nil)
+		issues = append(issues, is...)
+		t.exprs = append(t.exprs, p)
+		last = m[1]
+	}
+	t.parts = append(t.parts, src[last:])
+	return t, issues
+}
+
+func (t *template) render(vars map[string]any) (string, error) {
+	var b strings.Builder
+	for i, p := range t.parts {
+		b.WriteString(p)
+		if i < len(t.exprs) {
+			if t.exprs[i] == nil {
+				continue
+			}
+			v, err := t.exprs[i].eval(vars)
+			if err != nil {
+				return "", fmt.Errorf("{{ %s }}: %v", t.exprs[i].src, err)
+			}
+			b.WriteString(format(v))
+		}
+	}
+	return b.String(), nil
+}
+
+// Engine evaluates a validated, compiled set of rules.
+type Engine struct {
+	rules []*compiled
+}
+
+// Rules returns the engine's rules in ID order.
+func (e *Engine) Rules() []*Rule {
+	out := make([]*Rule, len(e.rules))
+	for i, c := range e.rules {
+		out[i] = c.rule
+	}
+	return out
+}
+
+// Compile validates and compiles rules. Every problem in every rule is
+// reported at once (a *LoadError); no engine is returned then.
+func Compile(rs []*Rule) (*Engine, error) {
+	env, err := Env()
+	if err != nil {
+		return nil, fmt.Errorf("rules: building the CEL environment: %w", err)
+	}
+	var issues []Issue
+	issues = append(issues, checkDuplicates(rs)...)
+	e := &Engine{}
+	for _, r := range rs {
+		c, is := compileRule(env, r)
+		issues = append(issues, is...)
+		if len(is) == 0 {
+			e.rules = append(e.rules, c)
+		}
+	}
+	if len(issues) > 0 {
+		return nil, &LoadError{Issues: issues}
+	}
+	sort.Slice(e.rules, func(i, j int) bool { return e.rules[i].rule.ID < e.rules[j].rule.ID })
+	return e, nil
+}
+
+func compileRule(env *cel.Env, r *Rule) (*compiled, []Issue) {
+	var issues []Issue
+	c := &compiled{rule: r}
+	add := func(p *program, is []Issue) *program {
+		issues = append(issues, is...)
+		return p
+	}
+	when := r.When
+	if strings.TrimSpace(when) == "" {
+		when = "true"
+	}
+	c.when = add(r.compileExpr(env, "when", when, cel.BoolType))
+	c.condition = add(r.compileExpr(env, "condition", r.Condition, cel.BoolType))
+	for i, sc := range r.SeverityCases {
+		c.cases = append(c.cases, add(r.compileExpr(env, fmt.Sprintf("severity-cases[%d].when", i), sc.When, cel.BoolType)))
+	}
+	var is []Issue
+	c.message, is = r.compileTemplate(env, "message", r.Message)
+	issues = append(issues, is...)
+	c.fix, is = r.compileTemplate(env, "fix", r.Fix)
+	issues = append(issues, is...)
+	for i, ev := range r.Evidence {
+		ce := compiledEvidence{spec: ev}
+		ce.at = add(r.compileExpr(env, fmt.Sprintf("evidence[%d].at", i), "("+ev.At+").http.id", cel.IntType))
+		ce.value = add(r.compileExpr(env, fmt.Sprintf("evidence[%d].value", i), ev.Value, nil))
+		c.evidence = append(c.evidence, ce)
+	}
+	return c, issues
+}
+
+// RunOptions select what to evaluate.
+type RunOptions struct {
+	// Packs restricts evaluation to these packs for every flow; empty
+	// means automatic: oauth2, oidc for OIDC flows, and the pack of the
+	// flow's MCP revision.
+	Packs []string
+}
+
+// ActivePacks returns the packs evaluated for a flow.
+func ActivePacks(f *analyze.Flow, opts RunOptions) []string {
+	if len(opts.Packs) > 0 {
+		return opts.Packs
+	}
+	packs := []string{PackOAuth2}
+	if f.OIDC {
+		packs = append(packs, PackOIDC)
+	}
+	if f.MCP.Revision != "" {
+		packs = append(packs, MCPPack(f.MCP.Revision))
+	}
+	return packs
+}
+
+// Run evaluates every rule on every flow of the analysis and returns the
+// findings, post-processed (deduplicated, sorted).
+func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
+	var out []Finding
+	for _, f := range res.Flows {
+		active := ActivePacks(f, opts)
+		for _, c := range e.rules {
+			packs := intersect(c.rule.Packs, active)
+			if len(packs) == 0 {
+				continue
+			}
+			out = append(out, c.evalFlow(res, f, packs)...)
+		}
+	}
+	return Postprocess(out)
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				out = append(out, x)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// zero values bound to variables a flow has no message for, so that every
+// declared variable is always bound.
+var zeroViews = map[string]any{
+	string(analyze.KindPRM):           &analyze.PRM{},
+	string(analyze.KindChallenge):     &analyze.Challenge{},
+	string(analyze.KindASMetadata):    &analyze.ASMetadata{},
+	string(analyze.KindRegistration):  &analyze.Registration{},
+	string(analyze.KindAuthorize):     &analyze.Authorize{},
+	string(analyze.KindCallback):      &analyze.Callback{},
+	string(analyze.KindToken):         &analyze.Token{},
+	string(analyze.KindRefresh):       &analyze.Token{},
+	string(analyze.KindResource):      &analyze.Resource{},
+	string(analyze.KindCIMD):          &analyze.Aux{},
+	string(analyze.KindRevocation):    &analyze.Aux{},
+	string(analyze.KindIntrospection): &analyze.Aux{},
+	string(analyze.KindJWKS):          &analyze.Aux{},
+	string(analyze.KindUserinfo):      &analyze.Aux{},
+}
+
+// baseVars binds flow and, for every kind, the flow's primary message of
+// that kind (the one in effect), else a zero view.
+func baseVars(f *analyze.Flow) map[string]any {
+	v := make(map[string]any, len(zeroViews)+1)
+	for k, z := range zeroViews {
+		v[k] = z
+	}
+	v[KindFlow] = f
+	set := func(k analyze.Kind, x any, ok bool) {
+		if ok {
+			v[string(k)] = x
+		}
+	}
+	set(analyze.KindPRM, f.PRM, f.PRM != nil)
+	set(analyze.KindChallenge, f.Challenge, f.Challenge != nil)
+	set(analyze.KindASMetadata, f.ASMetadata, f.ASMetadata != nil)
+	set(analyze.KindRegistration, f.Registration, f.Registration != nil)
+	set(analyze.KindAuthorize, f.Authorize, f.Authorize != nil)
+	set(analyze.KindCallback, f.Callback, f.Callback != nil)
+	set(analyze.KindToken, f.Token, f.Token != nil)
+	if len(f.Refreshes) > 0 {
+		v[string(analyze.KindRefresh)] = f.Refreshes[0]
+	}
+	if len(f.Resources) > 0 {
+		v[string(analyze.KindResource)] = f.Resources[0]
+	}
+	return v
+}
+
+// hasKind reports whether the flow holds a message of kind k.
+func hasKind(f *analyze.Flow, k string) bool {
+	if k == KindFlow {
+		return true
+	}
+	return len(f.Messages(analyze.Kind(k))) > 0
+}
+
+func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string) []Finding {
+	var out []Finding
+	for _, kind := range c.rule.AppliesTo {
+		vars := baseVars(f)
+		if kind == KindFlow {
+			out = append(out, c.evalOne(res, f, packs, vars, nil)...)
+			continue
+		}
+		targets := f.Messages(analyze.Kind(kind))
+		if len(targets) == 0 {
+			if leg, ok := missingLeg(f, kind); ok {
+				out = append(out, c.notAvailable(res, f, packs, vars, leg)...)
+			}
+			continue
+		}
+		for _, t := range targets {
+			v := baseVars(f)
+			v[kind] = t
+			out = append(out, c.evalOne(res, f, packs, v, analyze.HTTPOf(t))...)
+		}
+	}
+	return out
+}
+
+func missingLeg(f *analyze.Flow, kind string) (analyze.MissingLeg, bool) {
+	for _, m := range f.MissingLegs() {
+		if string(m.Kind) == kind {
+			return m, true
+		}
+	}
+	return analyze.MissingLeg{}, false
+}
+
+// notAvailable reports that the rule applies to a leg the capture lacks,
+// when its precondition can be decided without that leg.
+func (c *compiled) notAvailable(res *analyze.Result, f *analyze.Flow, packs []string, vars map[string]any, leg analyze.MissingLeg) []Finding {
+	if c.when.refs[string(leg.Kind)] {
+		return nil
+	}
+	ok, err := c.when.evalBool(vars)
+	if err != nil {
+		return []Finding{c.errorFinding(res, f, packs, nil, "when", err)}
+	}
+	if !ok {
+		return nil
+	}
+	fd := c.base(res, f, packs, vars)
+	fd.Outcome = NotAvailable
+	fd.Anchor = leg.ImpliedBy
+	fd.Message = fmt.Sprintf("%s: cannot be checked: the %s was not captured (%s)", c.rule.Title, describeKind(leg.Kind), leg.Reason)
+	fd.Evidence = []Evidence{{Exchange: leg.ImpliedBy, Ref: refOf(res, leg.ImpliedBy), Field: string(leg.Kind), Value: "(not captured)"}}
+	return []Finding{fd}
+}
+
+func describeKind(k analyze.Kind) string {
+	switch k {
+	case analyze.KindAuthorize:
+		return "authorization request"
+	case analyze.KindCallback:
+		return "authorization response (callback)"
+	case analyze.KindToken:
+		return "token request"
+	case analyze.KindPRM:
+		return "protected resource metadata"
+	case analyze.KindASMetadata:
+		return "authorization server metadata"
+	case analyze.KindChallenge:
+		return "401/403 challenge"
+	case analyze.KindRegistration:
+		return "client registration"
+	}
+	return strings.ReplaceAll(string(k), "_", " ")
+}
+
+func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string, vars map[string]any, target *analyze.HTTP) []Finding {
+	ok, err := c.when.evalBool(vars)
+	if err != nil {
+		return []Finding{c.errorFinding(res, f, packs, target, "when", err)}
+	}
+	if !ok {
+		return nil
+	}
+	// Further legs the rule reads.
+	var na *analyze.MissingLeg
+	for _, req := range c.rule.Requires {
+		if isPart(req) || hasKind(f, req) {
+			continue
+		}
+		leg, implied := missingLeg(f, req)
+		if !implied {
+			return nil // the leg never happened: the rule does not apply
+		}
+		na = &leg
+	}
+	if na != nil {
+		fd := c.base(res, f, packs, vars)
+		fd.Outcome = NotAvailable
+		fd.Anchor = anchorOf(target, na.ImpliedBy)
+		fd.Message = fmt.Sprintf("%s: cannot be checked: the %s was not captured (%s)", c.rule.Title, describeKind(na.Kind), na.Reason)
+		fd.Evidence = []Evidence{{Exchange: na.ImpliedBy, Ref: refOf(res, na.ImpliedBy), Field: string(na.Kind), Value: "(not captured)"}}
+		return []Finding{fd}
+	}
+	violated, err := c.condition.evalBool(vars)
+	if err != nil {
+		return []Finding{c.errorFinding(res, f, packs, target, "condition", err)}
+	}
+	if !violated {
+		return nil
+	}
+	fd := c.base(res, f, packs, vars)
+	fd.Anchor = anchorOf(target, 0)
+	if gap := c.gapFor(target); gap != "" {
+		fd.Outcome = NotAvailable
+		fd.Message = fmt.Sprintf("%s: cannot be checked: %s", c.rule.Title, gap)
+		fd.Evidence = []Evidence{{Exchange: fd.Anchor, Ref: refOf(res, fd.Anchor), Field: "capture", Value: gap}}
+		return []Finding{fd}
+	}
+	fd.Outcome = Fail
+	for i, p := range c.cases {
+		hit, err := p.evalBool(vars)
+		if err != nil {
+			return []Finding{c.errorFinding(res, f, packs, target, fmt.Sprintf("severity-cases[%d].when", i), err)}
+		}
+		if hit {
+			fd.Severity = c.rule.SeverityCases[i].Severity
+			break
+		}
+	}
+	if fd.Message, err = c.message.render(vars); err != nil {
+		return []Finding{c.errorFinding(res, f, packs, target, "message", err)}
+	}
+	if fd.Fix, err = c.fix.render(vars); err != nil {
+		return []Finding{c.errorFinding(res, f, packs, target, "fix", err)}
+	}
+	for i, ev := range c.evidence {
+		e, err := ev.eval(res, vars)
+		if err != nil {
+			return []Finding{c.errorFinding(res, f, packs, target, fmt.Sprintf("evidence[%d]", i), err)}
+		}
+		fd.Evidence = append(fd.Evidence, e)
+	}
+	if fd.Anchor == 0 {
+		for _, e := range fd.Evidence {
+			if e.Exchange > 0 {
+				fd.Anchor = e.Exchange
+				break
+			}
+		}
+		if fd.Anchor == 0 {
+			fd.Anchor = f.Start
+		}
+	}
+	return []Finding{fd}
+}
+
+// gapFor returns why the target exchange cannot support a violation the
+// rule claims, or "".
+func (c *compiled) gapFor(t *analyze.HTTP) string {
+	if t == nil || t.Exchange() == nil {
+		return ""
+	}
+	ex := t.Exchange()
+	for _, req := range c.rule.Requires {
+		var k capture.GapKind
+		switch req {
+		case "response":
+			if ex.Response == nil {
+				return "the response was not captured"
+			}
+			continue
+		case "response-body":
+			if ex.Response == nil {
+				return "the response was not captured"
+			}
+			k = capture.GapResponseBody
+		case "request-body":
+			k = capture.GapRequestBody
+		case "credentials":
+			k = capture.GapSanitized
+		default:
+			continue
+		}
+		for _, g := range ex.Gaps {
+			if g.Kind == k || (k == capture.GapResponseBody && g.Kind == capture.GapDecode) {
+				return g.Detail
+			}
+		}
+	}
+	return ""
+}
+
+func anchorOf(t *analyze.HTTP, fallback int) int {
+	if t != nil && t.ID > 0 {
+		return t.ID
+	}
+	return fallback
+}
+
+func refOf(res *analyze.Result, id int) capture.Ref {
+	if id <= 0 || id > len(res.Exchanges) {
+		return capture.Ref{Entry: -1}
+	}
+	return res.Exchanges[id-1].Ref
+}
+
+func (ev compiledEvidence) eval(res *analyze.Result, vars map[string]any) (Evidence, error) {
+	e := Evidence{Field: ev.spec.Field, Secret: ev.spec.Secret}
+	idv, err := ev.at.eval(vars)
+	if err != nil {
+		return e, err
+	}
+	if id, ok := idv.Value().(int64); ok {
+		e.Exchange = int(id)
+	}
+	e.Ref = refOf(res, e.Exchange)
+	v, err := ev.value.eval(vars)
+	if err != nil {
+		// A missing map key means the field is absent: that is evidence.
+		if strings.Contains(err.Error(), "no such key") {
+			e.Value = "(absent)"
+			return e, nil
+		}
+		return e, err
+	}
+	e.Value = format(v)
+	if e.Value == "" || e.Value == "(none)" {
+		e.Value = "(absent)"
+	}
+	return e, nil
+}
+
+func (c *compiled) base(res *analyze.Result, f *analyze.Flow, packs []string, vars map[string]any) Finding {
+	r := c.rule
+	return Finding{
+		Rule:       r.ID,
+		Title:      r.Title,
+		Level:      r.Level,
+		Severity:   r.Severity,
+		Party:      r.Party,
+		Flow:       f.ID,
+		Flows:      []string{f.ID},
+		Packs:      packs,
+		References: r.References,
+	}
+}
+
+func (c *compiled) errorFinding(res *analyze.Result, f *analyze.Flow, packs []string, target *analyze.HTTP, field string, err error) Finding {
+	fd := c.base(res, f, packs, nil)
+	fd.Outcome = Error
+	fd.Anchor = anchorOf(target, f.Start)
+	fd.Message = fmt.Sprintf("rule %s could not be evaluated: %s: %v (%s)", c.rule.ID, field, err, c.rule.file)
+	fd.Fix = "fix the rule file, or report this to the rule's author"
+	return fd
+}
