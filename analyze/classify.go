@@ -12,9 +12,9 @@ import (
 // that named it, wherever in the capture that metadata appears.
 type knowledge struct {
 	authz, token, registration, revocation, introspection, userinfo, jwks, par map[string]bool
-	prmURLs      map[string]bool
-	redirectURIs map[string]bool
-	clientIDURLs map[string]bool
+	prmURLs                                                                    map[string]bool
+	redirectURIs                                                               map[string]bool
+	clientIDURLs                                                               map[string]bool
 }
 
 func newKnowledge() *knowledge {
