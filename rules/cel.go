@@ -216,7 +216,9 @@ func (r *Rule) compileExpr(env *cel.Env, field, src string, want *cel.Type) (*pr
 	if want != nil && !ast.OutputType().IsAssignableType(want) && ast.OutputType() != cel.DynType {
 		return nil, []Issue{r.issue(field, "%s must be a %s expression, but this one yields %s", field, want, ast.OutputType())}
 	}
-	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize))
+	// Partial evaluation lets the engine treat legs the capture lacks as
+	// unknowns (see decideWhen).
+	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval))
 	if err != nil {
 		return nil, []Issue{r.issue(field, "%s: %v", field, err)}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
 
 	"github.com/oauthlint/oauthlint/analyze"
 	"github.com/oauthlint/oauthlint/capture"
@@ -35,7 +36,7 @@ type template struct {
 	exprs []*program // the holes
 }
 
-var holeRe = regexp.MustCompile(`\{\{(.*?)\}\}`)
+var holeRe = regexp.MustCompile(`(?s)\{\{(.*?)\}\}`)
 
 func (r *Rule) compileTemplate(env *cel.Env, field, src string) (*template, []Issue) {
 	t := &template{}
@@ -50,6 +51,12 @@ func (r *Rule) compileTemplate(env *cel.Env, field, src string) (*template, []Is
 		last = m[1]
 	}
 	t.parts = append(t.parts, src[last:])
+	for _, p := range t.parts {
+		if strings.Contains(p, "{{") || strings.Contains(p, "}}") {
+			issues = append(issues, r.issue(field, "%s has an unbalanced {{ or }}: every {{ needs a matching }}", field))
+			break
+		}
+	}
 	return t, issues
 }
 
@@ -251,22 +258,23 @@ func hasKind(f *analyze.Flow, k string) bool {
 func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string) []Finding {
 	var out []Finding
 	for _, kind := range c.rule.AppliesTo {
-		vars := baseVars(f)
 		if kind == KindFlow {
-			out = append(out, c.evalOne(res, f, packs, vars, nil)...)
+			out = append(out, c.evalOne(res, f, packs, baseVars(f), nil, nil)...)
 			continue
 		}
 		targets := f.Messages(analyze.Kind(kind))
 		if len(targets) == 0 {
+			// The message the rule is about is known to have happened but
+			// was not captured: the rule cannot be checked.
 			if leg, ok := missingLeg(f, kind); ok {
-				out = append(out, c.notAvailable(res, f, packs, vars, leg)...)
+				out = append(out, c.evalOne(res, f, packs, baseVars(f), nil, &leg)...)
 			}
 			continue
 		}
 		for _, t := range targets {
 			v := baseVars(f)
 			v[kind] = t
-			out = append(out, c.evalOne(res, f, packs, v, analyze.HTTPOf(t))...)
+			out = append(out, c.evalOne(res, f, packs, v, analyze.HTTPOf(t), nil)...)
 		}
 	}
 	return out
@@ -281,25 +289,36 @@ func missingLeg(f *analyze.Flow, kind string) (analyze.MissingLeg, bool) {
 	return analyze.MissingLeg{}, false
 }
 
-// notAvailable reports that the rule applies to a leg the capture lacks,
-// when its precondition can be decided without that leg.
-func (c *compiled) notAvailable(res *analyze.Result, f *analyze.Flow, packs []string, vars map[string]any, leg analyze.MissingLeg) []Finding {
-	if c.when.refs[string(leg.Kind)] {
-		return nil
+// decideWhen evaluates the precondition. Legs the capture lacks are
+// unknowns (CEL partial evaluation): when the precondition is true or
+// depends on them, the rule applies but cannot be checked.
+func (c *compiled) decideWhen(vars map[string]any, missing []analyze.MissingLeg) (bool, error) {
+	if len(missing) == 0 {
+		return c.when.evalBool(vars)
 	}
-	ok, err := c.when.evalBool(vars)
+	patterns := make([]*cel.AttributePatternType, 0, len(missing))
+	for _, m := range missing {
+		patterns = append(patterns, cel.AttributePattern(string(m.Kind)))
+	}
+	act, err := cel.PartialVars(vars, patterns...)
 	if err != nil {
-		return []Finding{c.errorFinding(res, f, packs, nil, "when", err)}
+		return false, err
 	}
+	out, _, err := c.when.prg.Eval(act)
+	if err != nil {
+		return false, err
+	}
+	if types.IsUnknown(out) {
+		return true, nil
+	}
+	if types.IsError(out) {
+		return false, fmt.Errorf("%v", out)
+	}
+	b, ok := out.(types.Bool)
 	if !ok {
-		return nil
+		return false, fmt.Errorf("expression yielded %s, not a bool", out.Type())
 	}
-	fd := c.base(res, f, packs, vars)
-	fd.Outcome = NotAvailable
-	fd.Anchor = leg.ImpliedBy
-	fd.Message = fmt.Sprintf("%s: cannot be checked: the %s was not captured (%s)", c.rule.Title, describeKind(leg.Kind), leg.Reason)
-	fd.Evidence = []Evidence{{Exchange: leg.ImpliedBy, Ref: refOf(res, leg.ImpliedBy), Field: string(leg.Kind), Value: "(not captured)"}}
-	return []Finding{fd}
+	return bool(b), nil
 }
 
 func describeKind(k analyze.Kind) string {
@@ -322,27 +341,33 @@ func describeKind(k analyze.Kind) string {
 	return strings.ReplaceAll(string(k), "_", " ")
 }
 
-func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string, vars map[string]any, target *analyze.HTTP) []Finding {
-	ok, err := c.when.evalBool(vars)
-	if err != nil {
-		return []Finding{c.errorFinding(res, f, packs, target, "when", err)}
+func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string, vars map[string]any, target *analyze.HTTP, absent *analyze.MissingLeg) []Finding {
+	var missing []analyze.MissingLeg
+	if absent != nil {
+		missing = append(missing, *absent)
 	}
-	if !ok {
-		return nil
-	}
-	// Further legs the rule reads.
-	var na *analyze.MissingLeg
+	// Further legs the rule reads: a leg that never happened means the
+	// rule does not apply; one that happened uncaptured makes it
+	// not-available.
 	for _, req := range c.rule.Requires {
 		if isPart(req) || hasKind(f, req) {
 			continue
 		}
 		leg, implied := missingLeg(f, req)
 		if !implied {
-			return nil // the leg never happened: the rule does not apply
+			return nil
 		}
-		na = &leg
+		missing = append(missing, leg)
 	}
-	if na != nil {
+	ok, err := c.decideWhen(vars, missing)
+	if err != nil {
+		return []Finding{c.errorFinding(res, f, packs, target, "when", err)}
+	}
+	if !ok {
+		return nil
+	}
+	if len(missing) > 0 {
+		na := missing[0]
 		fd := c.base(res, f, packs, vars)
 		fd.Outcome = NotAvailable
 		fd.Anchor = anchorOf(target, na.ImpliedBy)

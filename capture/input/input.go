@@ -52,6 +52,8 @@ type Info struct {
 	Truncated bool
 	Sanitized bool
 	Warnings  []string
+	// Comment is the capture's own comment (HAR log.comment).
+	Comment string
 }
 
 // Options tune reading.
@@ -105,6 +107,7 @@ func Read(path string, opts Options) ([]*capture.Exchange, Info, error) {
 			info.Exchanges = hi.Exchanges
 			info.Truncated = hi.Truncated
 			info.Sanitized = hi.Sanitized
+			info.Comment = hi.Comment
 			for _, w := range hi.Warnings {
 				info.Warnings = append(info.Warnings, w.String())
 			}
