@@ -134,6 +134,7 @@ func (c *correlator) run() {
 		c.attachDiscovery(f)
 		c.attachRegistration(f)
 	}
+	c.attachUnauthenticated()
 	c.discoveryFlows()
 	sort.SliceStable(c.flows, func(i, j int) bool { return c.flowStart(c.flows[i]) < c.flowStart(c.flows[j]) })
 	for i, f := range c.flows {
@@ -500,6 +501,33 @@ func (c *correlator) attachResources() {
 		case *Challenge:
 			f.Challenges = append(f.Challenges, v)
 			c.addStep(f, KindChallenge, m)
+		}
+	}
+}
+
+// attachUnauthenticated gives MCP calls made without a token (servers
+// that let initialize through and challenge later) to the flow for that
+// resource that is nearest in time.
+func (c *correlator) attachUnauthenticated() {
+	for _, m := range c.msgs(KindResource) {
+		r := m.View.(*Resource)
+		if r.HasToken {
+			continue
+		}
+		var best *Flow
+		bestDist := -1
+		for _, f := range c.flows {
+			if f.Resource == "" || (oauth.WithoutQuery(f.Resource) != r.HTTP.Endpoint && oauth.Origin(f.Resource) != r.HTTP.Origin) {
+				continue
+			}
+			d := abs(flowAnchor(f) - seqOf(m))
+			if best == nil || d < bestDist {
+				best, bestDist = f, d
+			}
+		}
+		if best != nil {
+			best.Resources = append(best.Resources, r)
+			c.addStep(best, KindResource, m)
 		}
 	}
 }
@@ -922,6 +950,7 @@ func (c *correlator) flowStart(f *Flow) int {
 // client type, scope provenance, MCP revision, message→flow links.
 func (c *correlator) finish(f *Flow) {
 	sort.SliceStable(f.steps, func(i, j int) bool { return f.steps[i].Ex.Seq < f.steps[j].Ex.Seq })
+	sort.SliceStable(f.Resources, func(i, j int) bool { return f.Resources[i].HTTP.ID < f.Resources[j].HTTP.ID })
 	if len(f.steps) > 0 {
 		f.Start = f.steps[0].ID
 		f.End = f.steps[len(f.steps)-1].ID

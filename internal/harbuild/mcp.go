@@ -347,11 +347,21 @@ func (s Scenario) Build(h *HAR) *Flow {
 		return mustJSON(map[string]any{"method": "initialize", "params": map[string]any{"protocolVersion": s.Revision, "capabilities": map[string]any{},
 			"clientInfo": map[string]any{"name": "acme-mcp-client", "version": "2.4.1"}}, "jsonrpc": "2.0", "id": id})
 	}
-	back := !s.NoBackChannel
-	browser := !s.NoBrowserLeg
+	// Every leg is written so the clock advances as in a full capture;
+	// legs the capture does not hold are removed at the end.
+	legOf := map[*Entry]string{}
+	mark := func(from int, leg string) {
+		for _, e := range h.Entries[from:] {
+			if _, ok := legOf[e]; !ok {
+				legOf[e] = leg
+			}
+		}
+	}
+	defer s.dropLegs(h, f, legOf)
+	start := len(h.Entries)
 
 	// 1. Unauthenticated MCP request → 401 challenge.
-	if !s.SkipMCPDiscovery && back {
+	if !s.SkipMCPDiscovery {
 		var chal []string
 		if !s.NoChallengeRM {
 			chal = append(chal, fmt.Sprintf(`resource_metadata="%s"`, prmURL))
@@ -436,7 +446,7 @@ func (s Scenario) Build(h *HAR) *Flow {
 
 	// 3. Authorization server metadata (MCP 2025-11-25 probing order for
 	// an issuer without a path: OAuth, then OpenID).
-	if back {
+	{
 		md := mustJSON(s.metadata())
 		if s.AS == Hydra {
 			probe := wellKnown(s.Issuer, "/.well-known/oauth-authorization-server")
@@ -489,7 +499,7 @@ func (s Scenario) Build(h *HAR) *Flow {
 			resp["client_secret"] = secret
 		}
 		rb := mustJSON(resp)
-		if back {
+		{
 			f.Register = h.Add(&Entry{Method: "POST", URL: s.ep("register"),
 				ReqHeaders: nodeClientHeaders(s.ep("register"), "application/json", body, [2]string{"accept", "application/json"}),
 				ReqBody:    body, ReqMime: "application/json",
@@ -547,7 +557,9 @@ func (s Scenario) Build(h *HAR) *Flow {
 		cb += "&state=" + url.QueryEscape(state)
 	}
 	f.Code, f.Verifier, f.State = code, verifier, state
-	if browser {
+	mark(start, "back")
+	start = len(h.Entries)
+	{
 		if s.AS == Hydra {
 			loginChallenge := g.str(43)
 			login := "https://login.example.com/login?login_challenge=" + loginChallenge
@@ -577,7 +589,10 @@ func (s Scenario) Build(h *HAR) *Flow {
 				RespBody:    page, RespMime: "text/html"})
 		}
 	}
-	if s.DeniedWithError != "" || !back {
+	mark(start, "browser")
+	start = len(h.Entries)
+	defer func() { mark(start, "back") }()
+	if s.DeniedWithError != "" {
 		return f
 	}
 
@@ -690,3 +705,36 @@ func replaceHeader(hs [][2]string, name string, fn func(string) string) [][2]str
 
 // Str returns a pointer to s, for the optional scope knobs.
 func Str(s string) *string { return &s }
+
+// dropLegs removes the entries of legs the capture does not hold (their
+// time still passed) and clears the Flow's pointers to them.
+func (s *Scenario) dropLegs(h *HAR, f *Flow, legOf map[*Entry]string) {
+	drop := func(e *Entry) bool {
+		switch legOf[e] {
+		case "back":
+			return s.NoBackChannel
+		case "browser":
+			return s.NoBrowserLeg || (s.NoCallback && e == f.Callback)
+		}
+		return false
+	}
+	kept := h.Entries[:0]
+	for _, e := range h.Entries {
+		if !drop(e) {
+			kept = append(kept, e)
+		}
+	}
+	h.Entries = kept
+	for _, p := range []**Entry{&f.Challenge, &f.PRM, &f.PRMProbe, &f.ASMProbe, &f.ASM, &f.Register, &f.Authorize, &f.Callback, &f.Token, &f.Init, &f.Initialized, &f.ToolsList} {
+		if *p != nil && drop(*p) {
+			*p = nil
+		}
+	}
+	var hops []*Entry
+	for _, e := range f.Hops {
+		if !drop(e) {
+			hops = append(hops, e)
+		}
+	}
+	f.Hops = hops
+}

@@ -1,0 +1,148 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/oauthlint/oauthlint/analyze"
+	"github.com/oauthlint/oauthlint/capture"
+	"github.com/oauthlint/oauthlint/capture/har"
+	hb "github.com/oauthlint/oauthlint/internal/harbuild"
+)
+
+func analyzeScenario(t *testing.T, s hb.Scenario) *analyze.Result {
+	t.Helper()
+	h := hb.New("mitmproxy", "11.0.2", s.Start)
+	s.Build(h)
+	exs, _, err := har.Read(strings.NewReader(string(h.Marshal())), "s.har", har.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: "auto"})
+}
+
+func compileOne(t *testing.T, src string) *Engine {
+	t.Helper()
+	r, issues := Parse("t.yaml", []byte(src))
+	if len(issues) > 0 {
+		t.Fatalf("parse: %v", issues)
+	}
+	e, err := Compile([]*Rule{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+const ruleHead = `id: TEST-RULE
+engine: 1
+title: test
+severity: medium
+party: client
+packs: [oauth2]
+references: ["RFC 6749"]
+fix: f
+`
+
+func TestRuntimeErrorIsErrorOutcome(t *testing.T) {
+	e := compileOne(t, ruleHead+`applies-to: [flow]
+condition: flow.advertised[7].source == 'prm'
+message: m
+`)
+	fs := e.Run(analyzeScenario(t, hb.Scenario{Seed: 1, Revision: "2025-11-25"}), RunOptions{})
+	if len(fs) != 1 || fs[0].Outcome != Error || !strings.Contains(fs[0].Message, "TEST-RULE") || !strings.Contains(fs[0].Message, "t.yaml") {
+		t.Fatalf("findings = %+v", fs)
+	}
+}
+
+func TestCostLimit(t *testing.T) {
+	// 200^3 comprehension steps: far over the cost limit.
+	e := compileOne(t, ruleHead+`applies-to: [flow]
+condition: >
+  lists.range(200).all(a, lists.range(200).all(b, lists.range(200).all(c, a + b + c >= 0)))
+message: m
+`)
+	fs := e.Run(analyzeScenario(t, hb.Scenario{Seed: 1, Revision: "2025-11-25"}), RunOptions{})
+	if len(fs) != 1 || fs[0].Outcome != Error || !strings.Contains(fs[0].Message, "cost") {
+		t.Fatalf("findings = %+v", fs)
+	}
+}
+
+func TestMissingLegIsNotAvailableOnlyWhenUndecided(t *testing.T) {
+	e := compileOne(t, ruleHead+`applies-to: [authorize]
+when: flow.scope_hint.present && authorize.response_type == 'code'
+condition: "!authorize.has_scope"
+message: m
+`)
+	// Scope hint present, browser leg missing: the rule applies but
+	// cannot be checked.
+	res := analyzeScenario(t, hb.Scenario{Seed: 1, Revision: "2025-11-25", ChallengeScope: "mcp:read", NoBrowserLeg: true})
+	fs := e.Run(res, RunOptions{})
+	if len(fs) != 1 || fs[0].Outcome != NotAvailable {
+		t.Fatalf("with hint: %+v", fs)
+	}
+	// No hint: the precondition is false whatever the missing leg says.
+	res = analyzeScenario(t, hb.Scenario{Seed: 1, Revision: "2025-11-25", NoBrowserLeg: true})
+	if fs := e.Run(res, RunOptions{}); len(fs) != 0 {
+		t.Fatalf("without hint: %+v", fs)
+	}
+}
+
+func TestSeverityCasesAndEvidence(t *testing.T) {
+	e := compileOne(t, ruleHead+`applies-to: [token]
+severity-cases:
+  - when: token.grant_type == 'authorization_code'
+    severity: low
+condition: token.has_code_verifier
+message: "verifier {{ token.code_verifier }}"
+evidence:
+  - at: token
+    field: code_verifier
+    value: token.code_verifier
+    secret: true
+`)
+	res := analyzeScenario(t, hb.Scenario{Seed: 1, Revision: "2025-11-25"})
+	fs := e.Run(res, RunOptions{})
+	if len(fs) != 1 || fs[0].Severity != Low || !fs[0].Evidence[0].Secret || fs[0].Evidence[0].Exchange == 0 {
+		t.Fatalf("findings = %+v", fs)
+	}
+	if fs[0].Evidence[0].Ref.Entry < 0 {
+		t.Errorf("evidence ref not resolved: %+v", fs[0].Evidence[0].Ref)
+	}
+}
+
+func TestPacksSelection(t *testing.T) {
+	e := compileOne(t, strings.Replace(ruleHead, "packs: [oauth2]", "packs: [mcp-2025-06-18]", 1)+`applies-to: [flow]
+condition: "true"
+message: m
+`)
+	res := analyzeScenario(t, hb.Scenario{Seed: 1, Revision: "2025-11-25"})
+	if fs := e.Run(res, RunOptions{}); len(fs) != 0 {
+		t.Fatalf("2025-06-18 rule ran on a 2025-11-25 flow: %+v", fs)
+	}
+	if fs := e.Run(res, RunOptions{Packs: []string{"mcp-2025-06-18"}}); len(fs) != 1 {
+		t.Fatalf("explicit pack: %+v", fs)
+	}
+}
+
+func TestParseWants(t *testing.T) {
+	ws, err := ParseWants("first request. want: AZ-STATE AZ-SCOPE-MISSING(low), TQ-VERIFIER-MATCH(not-available) X-Y(fail,high)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Want{{"AZ-STATE", Fail, ""}, {"AZ-SCOPE-MISSING", Fail, Low}, {"TQ-VERIFIER-MATCH", NotAvailable, ""}, {"X-Y", Fail, High}}
+	if len(ws) != len(want) {
+		t.Fatalf("got %v", ws)
+	}
+	for i := range want {
+		if ws[i] != want[i] {
+			t.Errorf("%d: got %v want %v", i, ws[i], want[i])
+		}
+	}
+	if _, err := ParseWants("want: AZ-STATE(sometimes)"); err == nil {
+		t.Error("bad qualifier accepted")
+	}
+	if ws, _ := ParseWants("no expectations here"); ws != nil {
+		t.Errorf("got %v", ws)
+	}
+}
