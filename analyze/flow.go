@@ -85,6 +85,10 @@ type Flow struct {
 	Start int `cel:"start"`
 	End   int `cel:"end"`
 
+	// All is every flow of the capture (rules compare flows through it);
+	// set by the rule engine, not exposed as a field of flow in rules.
+	All []*Flow `cel:"-"`
+
 	missing []MissingLeg
 	steps   []Step
 }

@@ -80,7 +80,11 @@ func Env() (*cel.Env, error) {
 		typs = append([]any{ext.ParseStructTag("cel")}, typs...)
 		nt := ext.NativeTypes(typs...)
 		opts = append([]cel.EnvOption{nt, ext.Strings(), ext.Lists(), ext.Sets(), cel.OptionalTypes()}, opts...)
+		// flows: every flow of the capture, for rules that compare flows
+		// (a PKCE challenge reused, a token sent to another resource).
+		opts = append(opts, cel.Variable(VarFlows, cel.ListType(cel.ObjectType(celTypeName(kindTypes[KindFlow])))))
 		opts = append(opts, functions()...)
+		opts = append(opts, extraFunctions...)
 		envVal, envErr = cel.NewEnv(opts...)
 	})
 	return envVal, envErr
@@ -118,6 +122,20 @@ func boolFn(name string, fn func(string) bool) cel.EnvOption {
 func setFn(name string, fn func(a, b []string) ref.Val, out *cel.Type) cel.EnvOption {
 	return cel.Function(name, cel.Overload(name+"_list_list", []*cel.Type{stringList, stringList}, out,
 		cel.BinaryBinding(func(a, b ref.Val) ref.Val { return fn(strList(a), strList(b)) })))
+}
+
+// VarFlows is the variable holding every flow of the capture.
+const VarFlows = "flows"
+
+// extraFunctions are helper functions registered by other files of this
+// package (RegisterFunction in an init func), one file per topic.
+var extraFunctions []cel.EnvOption
+
+// RegisterFunction adds a CEL function to the rule environment. Call it
+// from an init func; doc is the one-line description shown in the docs.
+func RegisterFunction(signature, doc string, fn cel.EnvOption) {
+	extraFunctions = append(extraFunctions, fn)
+	FunctionDocs[signature] = doc
 }
 
 // FunctionDocs documents the helper functions for `rules explain` and the

@@ -173,7 +173,10 @@ func ActivePacks(f *analyze.Flow, opts RunOptions) []string {
 // findings, post-processed (deduplicated, sorted).
 func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
 	var out []Finding
+	all := make([]*analyze.Flow, len(res.Flows))
+	copy(all, res.Flows)
 	for _, f := range res.Flows {
+		f.All = all
 		active := ActivePacks(f, opts)
 		for _, c := range e.rules {
 			packs := intersect(c.rule.Packs, active)
@@ -226,6 +229,7 @@ func baseVars(f *analyze.Flow) map[string]any {
 		v[k] = z
 	}
 	v[KindFlow] = f
+	v[VarFlows] = f.All
 	set := func(k analyze.Kind, x any, ok bool) {
 		if ok {
 			v[string(k)] = x
