@@ -10,8 +10,9 @@ import (
 // does not hold but the traffic proves happened are listed in Missing, so
 // rules can say "not available" instead of guessing.
 //
-// Flows are built once by Analyze and never modified afterwards; rules
-// receive them read-only.
+// Flows are built once by Analyze and not modified afterwards (the rule
+// engine only links every flow to the others through All); rules receive
+// them read-only.
 type Flow struct {
 	ID string `cel:"id"`
 	// Kind is "authorization_code", "refresh", "client_credentials", other

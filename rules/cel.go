@@ -316,3 +316,22 @@ func format(v ref.Val) string {
 	}
 	return fmt.Sprint(v.Value())
 }
+
+// Variable is a name rules can use and the Go view type behind it.
+type Variable struct {
+	Name string
+	Type reflect.Type
+	// List is true when the variable holds a list of Type.
+	List bool
+}
+
+// Variables lists the variables of the rule environment, sorted by name.
+func Variables() []Variable {
+	out := make([]Variable, 0, len(kindTypes)+1)
+	for n, t := range kindTypes {
+		out = append(out, Variable{Name: n, Type: t})
+	}
+	out = append(out, Variable{Name: VarFlows, Type: kindTypes[KindFlow], List: true})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

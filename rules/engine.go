@@ -186,7 +186,17 @@ func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
 			out = append(out, c.evalFlow(res, f, packs)...)
 		}
 	}
-	return Postprocess(out)
+	out = Postprocess(out)
+	for i := range out {
+		f := &out[i]
+		if f.Anchor > 0 && f.Anchor <= len(res.Exchanges) {
+			u := *res.Exchanges[f.Anchor-1].Request.URL
+			u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+			f.Endpoint = u.String()
+		}
+		f.Fingerprint = fingerprint(f, res)
+	}
+	return out
 }
 
 func intersect(a, b []string) []string {

@@ -28,6 +28,11 @@ type Finding struct {
 	Evidence   []Evidence `json:"evidence"`
 	References []string   `json:"references"`
 	Packs      []string   `json:"packs"`
+	// Endpoint is the URL (without query) of the exchange the finding is
+	// about; Fingerprint identifies the finding across captures (same rule,
+	// party, endpoint and evidence fields), for baselines and SARIF.
+	Endpoint    string `json:"endpoint,omitempty"`
+	Fingerprint string `json:"fingerprint"`
 }
 
 // Evidence is one exact field that shows the finding.

@@ -46,6 +46,8 @@ type Rule struct {
 	References []string `yaml:"references" json:"references"`
 	// Motivation says why the requirement matters, with public examples.
 	Motivation string `yaml:"motivation,omitempty" json:"motivation,omitempty"`
+	// Example shows, on the wire, a message that violates the rule.
+	Example string `yaml:"example,omitempty" json:"example,omitempty"`
 
 	file string
 	pos  map[string]position
