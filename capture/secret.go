@@ -74,12 +74,33 @@ const minScrubLen = 6
 // (a message template, an error, a URL). It is safe for concurrent use.
 type SecretSet struct {
 	mu       sync.Mutex
-	values   map[string]struct{}
+	// values maps every searched form (the raw value and its URL
+	// encodings) to the raw value, so all forms redact alike.
+	values   map[string]string
 	replacer *strings.Replacer
+	form     func(string) string
 }
 
-// NewSecretSet returns an empty set.
-func NewSecretSet() *SecretSet { return &SecretSet{values: map[string]struct{}{}} }
+// NewSecretSet returns an empty set whose Scrub writes Redact's form.
+func NewSecretSet() *SecretSet { return NewSecretSetWith(Redact) }
+
+// NewSecretSetWith returns an empty set whose Scrub writes form(value).
+func NewSecretSetWith(form func(string) string) *SecretSet {
+	return &SecretSet{values: map[string]string{}, form: form}
+}
+
+// RedactedTokenPrefix starts every value RedactToken writes.
+const RedactedTokenPrefix = "oauthlint-redacted-"
+
+// RedactToken is the redacted form used inside saved captures: safe in
+// URLs, headers and JSON strings, and equal for equal values, so a
+// redacted HAR still correlates (the same code in the callback and the
+// token request) while revealing nothing. Readers recognise it by
+// RedactedTokenPrefix and treat such exchanges as sanitized.
+func RedactToken(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return fmt.Sprintf("%s%s-%d", RedactedTokenPrefix, hex.EncodeToString(sum[:4]), len(v))
+}
 
 // Add records values as secrets.
 func (s *SecretSet) Add(values ...string) {
@@ -91,13 +112,13 @@ func (s *SecretSet) Add(values ...string) {
 			continue
 		}
 		if _, ok := s.values[v]; !ok {
-			s.values[v] = struct{}{}
+			s.values[v] = v
 			s.replacer = nil
 		}
 		// A value also travels form- or percent-encoded in URLs and bodies.
 		for _, enc := range encodings(v) {
 			if _, ok := s.values[enc]; !ok && enc != v {
-				s.values[enc] = struct{}{}
+				s.values[enc] = v
 				s.replacer = nil
 			}
 		}
@@ -139,7 +160,7 @@ func (s *SecretSet) Scrub(text string) string {
 		})
 		pairs := make([]string, 0, 2*len(vals))
 		for _, v := range vals {
-			pairs = append(pairs, v, Redact(v))
+			pairs = append(pairs, v, s.form(s.values[v]))
 		}
 		s.replacer = strings.NewReplacer(pairs...)
 	}

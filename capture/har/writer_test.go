@@ -1,0 +1,102 @@
+package har
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oauthlint/oauthlint/capture"
+)
+
+func sampleExchanges() []*capture.Exchange {
+	u1, _ := url.Parse("https://auth.example.com/oauth2/auth?response_type=code&client_id=c1&state=s1")
+	u2, _ := url.Parse("https://auth.example.com/oauth2/token")
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	return []*capture.Exchange{
+		{Start: t0, Duration: 12 * time.Millisecond, Request: &capture.Request{Method: "GET", URL: u1, Proto: "HTTP/1.1",
+			Headers: capture.Headers{{Name: "Host", Value: "auth.example.com"}}},
+			Response: &capture.Response{Status: 302, StatusText: "Found", Headers: capture.Headers{{Name: "Location", Value: "http://127.0.0.1:9/cb?code=ory_ac_secretcode1234&state=s1"}}},
+			Ref:      capture.Ref{ProxySeq: 1}},
+		{Start: t0.Add(time.Second), Request: &capture.Request{Method: "POST", URL: u2, Proto: "HTTP/1.1",
+			Headers: capture.Headers{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}},
+			Body:    []byte("grant_type=authorization_code&code=ory_ac_secretcode1234")},
+			Response: &capture.Response{Status: 200, Headers: capture.Headers{{Name: "Content-Type", Value: "application/json"}},
+				Body: []byte(`{"access_token":"ory_at_accesstoken5678","token_type":"bearer"}`)},
+			Gaps: []capture.Gap{{Kind: capture.GapResponseBody, Detail: "body truncated"}}},
+		{Start: t0.Add(2 * time.Second), Request: &capture.Request{Method: "GET", URL: u2}, Error: "connection refused"},
+	}
+}
+
+func TestWriterRoundTrip(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cap.har")
+	w, err := Create(p, WriterOptions{Creator: "oauthlint", Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range sampleExchanges() {
+		if err := w.Add(ex); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(p)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %o", st.Mode().Perm())
+	}
+	exs, info, err := ReadFile(p, Options{})
+	if err != nil || info.Truncated || len(exs) != 3 {
+		t.Fatalf("read back: %v truncated=%v n=%d warnings=%v", err, info.Truncated, len(exs), info.Warnings)
+	}
+	if exs[1].Request.Method != "POST" || string(exs[1].Request.Body) != "grant_type=authorization_code&code=ory_ac_secretcode1234" ||
+		exs[1].Response.Status != 200 || !strings.Contains(string(exs[1].Response.Body), "ory_at_") {
+		t.Errorf("exchange 1 = %+v", exs[1])
+	}
+	if exs[2].Response != nil || exs[2].Error != "connection refused" {
+		t.Errorf("exchange 2: response %v error %q", exs[2].Response, exs[2].Error)
+	}
+}
+
+// A capture killed before Close still reads: every entry written is there.
+func TestWriterKilledBeforeClose(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cap.har")
+	w, _ := Create(p, WriterOptions{Creator: "oauthlint", Version: "test"})
+	for _, ex := range sampleExchanges() {
+		w.Add(ex)
+	}
+	// No Close: the process died here.
+	exs, info, err := ReadFile(p, Options{})
+	if err != nil || !info.Truncated || len(exs) != 3 {
+		t.Fatalf("err=%v truncated=%v n=%d", err, info.Truncated, len(exs))
+	}
+	w.Close()
+}
+
+func TestWriterRedacts(t *testing.T) {
+	ss := capture.NewSecretSetWith(capture.RedactToken)
+	ss.Add("ory_ac_secretcode1234", "ory_at_accesstoken5678")
+	p := filepath.Join(t.TempDir(), "cap.har")
+	w, _ := Create(p, WriterOptions{Creator: "oauthlint", Version: "test", Redact: ss.Scrub})
+	for _, ex := range sampleExchanges() {
+		w.Add(ex)
+	}
+	w.Close()
+	data, _ := os.ReadFile(p)
+	if strings.Contains(string(data), "secretcode") || strings.Contains(string(data), "accesstoken") {
+		t.Fatalf("secrets written:\n%s", data)
+	}
+	exs, _, err := ReadFile(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same code redacts to the same token in the Location header and
+	// in the token request, so flows still correlate.
+	tok := capture.RedactToken("ory_ac_secretcode1234")
+	if !strings.Contains(exs[0].Response.Headers.Get("Location"), tok) || !strings.Contains(string(exs[1].Request.Body), tok) {
+		t.Errorf("location %q body %q", exs[0].Response.Headers.Get("Location"), exs[1].Request.Body)
+	}
+}
