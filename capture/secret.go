@@ -73,7 +73,7 @@ const minScrubLen = 6
 // string about to be printed can be scrubbed of them, whatever path it took
 // (a message template, an error, a URL). It is safe for concurrent use.
 type SecretSet struct {
-	mu       sync.Mutex
+	mu sync.Mutex
 	// values maps every searched form (the raw value and its URL
 	// encodings) to the raw value, so all forms redact alike.
 	values   map[string]string

@@ -230,7 +230,7 @@ func (w *Writer) entry(ex *capture.Exchange) wEntry {
 		text, enc := w.body(r.Body)
 		e.Response = wResp{Status: r.Status, StatusText: r.StatusText, HTTPVersion: orDefault(r.Proto, "HTTP/1.1"), Cookies: []wNV{},
 			Headers: w.headers(r.Headers), HeadersSize: -1, BodySize: int64(len(r.Body)),
-			Content: wContent{Size: int64(len(r.Body)), MimeType: r.Headers.Get("Content-Type"), Text: text, Encoding: enc},
+			Content:     wContent{Size: int64(len(r.Body)), MimeType: r.Headers.Get("Content-Type"), Text: text, Encoding: enc},
 			RedirectURL: w.s(r.Headers.Get("Location"))}
 	} else {
 		e.Response = wResp{Status: 0, Cookies: []wNV{}, Headers: []wNV{}, HeadersSize: -1, BodySize: -1, Content: wContent{MimeType: "x-unknown"}}
