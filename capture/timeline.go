@@ -1,8 +1,11 @@
 package capture
 
 import (
-	"crypto/sha256"
+	"bytes"
+	"net"
+	"net/url"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -11,95 +14,207 @@ import (
 const dupWindow = 2 * time.Second
 
 // Timeline merges the exchanges of several inputs into one list ordered by
-// start time and numbers them (Seq). Within one input the original order
-// breaks ties. The same exchange captured by two inputs (a browser HAR and a
-// proxy HAR of one login) is kept once: the copy with fewer gaps wins and the
-// other's Ref is listed in Also.
+// start time and numbers them (Seq). Ties keep the input order, then the
+// order within the input. An exchange without a start time keeps its place
+// in its input: it sorts with the exchange before it in the same input (or
+// the one after it, when it comes first); an input without any start time
+// sorts before the others, in file order.
+//
+// The same exchange captured by two inputs (a browser HAR and a proxy HAR of
+// one login) is kept once: same method, same URL (scheme and host
+// case-insensitive, default port and fragment ignored), same status (or no
+// response on one side), same request body (unless one side lost it), both
+// starting within 2 s. The copy with fewer gaps wins; the other's Ref is
+// listed in the winner's Also. Copies are paired closest in time first and
+// a merged group holds at most one exchange per input, so two identical
+// requests captured by both inputs stay two. Exchanges of one input are
+// never merged, and neither are exchanges without a start time.
 func Timeline(inputs ...[]*Exchange) []*Exchange {
 	type item struct {
 		ex    *Exchange
 		input int
 		pos   int
+		at    time.Time // start, or the inherited one (see above)
 	}
-	var all []item
+	var all []*item
 	for i, in := range inputs {
+		first := len(all)
+		var last time.Time
 		for j, ex := range in {
-			if ex != nil && ex.Request != nil {
-				all = append(all, item{ex, i, j})
-			}
-		}
-	}
-	sort.SliceStable(all, func(a, b int) bool {
-		ta, tb := all[a].ex.Start, all[b].ex.Start
-		if all[a].input == all[b].input {
-			// Within one input keep file order unless both times are known
-			// and clearly ordered the other way.
-			if ta.IsZero() || tb.IsZero() {
-				return all[a].pos < all[b].pos
-			}
-		}
-		if !ta.Equal(tb) {
-			return ta.Before(tb)
-		}
-		if all[a].input != all[b].input {
-			return all[a].input < all[b].input
-		}
-		return all[a].pos < all[b].pos
-	})
-	out := make([]*Exchange, 0, len(all))
-	inputOf := make(map[*Exchange]int, len(all))
-	var keys map[[32]byte][]int // dedupe key → indexes in out
-	if len(inputs) > 1 {
-		keys = map[[32]byte][]int{}
-	}
-	for _, it := range all {
-		if keys != nil {
-			k := dupKey(it.ex)
-			merged := false
-			for _, idx := range keys[k] {
-				prev := out[idx]
-				if inputOf[prev] == it.input || absDur(prev.Start.Sub(it.ex.Start)) > dupWindow {
-					continue
-				}
-				if len(it.ex.Gaps) < len(prev.Gaps) {
-					it.ex.Also = append(it.ex.Also, prev.Ref)
-					it.ex.Also = append(it.ex.Also, prev.Also...)
-					out[idx] = it.ex
-					inputOf[it.ex] = it.input
-				} else {
-					prev.Also = append(prev.Also, it.ex.Ref)
-				}
-				merged = true
-				break
-			}
-			if merged {
+			if ex == nil || ex.Request == nil || ex.Request.URL == nil {
 				continue
 			}
-			keys[k] = append(keys[k], len(out))
+			if !ex.Start.IsZero() {
+				last = ex.Start
+			}
+			all = append(all, &item{ex: ex, input: i, pos: j, at: last})
 		}
-		inputOf[it.ex] = it.input
-		out = append(out, it.ex)
+		// Exchanges before the input's first known time take that time.
+		var next time.Time
+		for k := len(all) - 1; k >= first; k-- {
+			if !all[k].ex.Start.IsZero() {
+				next = all[k].ex.Start
+			} else if all[k].at.IsZero() {
+				all[k].at = next
+			}
+		}
 	}
-	for i, ex := range out {
-		ex.Seq = i
+	before := func(a, b *item) bool {
+		if !a.at.Equal(b.at) {
+			return a.at.Before(b.at)
+		}
+		if a.input != b.input {
+			return a.input < b.input
+		}
+		return a.pos < b.pos
 	}
-	return out
+	sort.SliceStable(all, func(a, b int) bool { return before(all[a], all[b]) })
+
+	// Candidate pairs: same method and URL, different inputs, both with a
+	// start time, within the window, compatible status and body. They are
+	// merged closest first, so each exchange joins its nearest copy; a
+	// group never holds two exchanges of one input.
+	pos := make(map[*item]int, len(all))
+	buckets := map[string][]*item{}
+	var keys []string
+	for i, it := range all {
+		pos[it] = i
+		if len(inputs) < 2 || it.ex.Start.IsZero() {
+			continue
+		}
+		k := it.ex.Request.Method + " " + normalizeURL(it.ex.Request.URL)
+		if buckets[k] == nil {
+			keys = append(keys, k)
+		}
+		buckets[k] = append(buckets[k], it)
+	}
+	type pair struct {
+		d    time.Duration
+		a, b *item
+	}
+	var pairs []pair
+	for _, k := range keys {
+		b := buckets[k]
+		sort.SliceStable(b, func(i, j int) bool { return b[i].ex.Start.Before(b[j].ex.Start) })
+		for i := range b {
+			for j := i + 1; j < len(b) && b[j].ex.Start.Sub(b[i].ex.Start) <= dupWindow; j++ {
+				if b[i].input != b[j].input && sameExchange(b[i].ex, b[j].ex) {
+					pairs = append(pairs, pair{b[j].ex.Start.Sub(b[i].ex.Start), b[i], b[j]})
+				}
+			}
+		}
+	}
+	sort.SliceStable(pairs, func(i, j int) bool {
+		if pairs[i].d != pairs[j].d {
+			return pairs[i].d < pairs[j].d
+		}
+		if pos[pairs[i].a] != pos[pairs[j].a] {
+			return pos[pairs[i].a] < pos[pairs[j].a]
+		}
+		return pos[pairs[i].b] < pos[pairs[j].b]
+	})
+	type group struct{ members []*item }
+	groupOf := map[*item]*group{}
+	find := func(it *item) *group {
+		g := groupOf[it]
+		if g == nil {
+			g = &group{members: []*item{it}}
+			groupOf[it] = g
+		}
+		return g
+	}
+	for _, p := range pairs {
+		ga, gb := find(p.a), find(p.b)
+		if ga == gb || sharesInput(ga.members, gb.members, func(it *item) int { return it.input }) {
+			continue
+		}
+		ga.members = append(ga.members, gb.members...)
+		for _, it := range gb.members {
+			groupOf[it] = ga
+		}
+	}
+	// Each group keeps its copy with the fewest gaps (the earliest on a
+	// tie); the others are listed in its Also, in timeline order.
+	var kept []*item
+	for _, it := range all {
+		g := groupOf[it]
+		if g == nil {
+			kept = append(kept, it)
+			continue
+		}
+		if g.members[0] == nil {
+			continue // group already handled
+		}
+		sort.SliceStable(g.members, func(i, j int) bool { return pos[g.members[i]] < pos[g.members[j]] })
+		win := g.members[0]
+		for _, m := range g.members[1:] {
+			if len(m.ex.Gaps) < len(win.ex.Gaps) {
+				win = m
+			}
+		}
+		for _, m := range g.members {
+			if m != win {
+				win.ex.Also = append(win.ex.Also, m.ex.Ref)
+			}
+		}
+		kept = append(kept, win)
+		g.members[0] = nil
+	}
+	// A winner may start up to 2 s after the copy it replaces: order by
+	// the kept copies.
+	sort.SliceStable(kept, func(a, b int) bool { return before(kept[a], kept[b]) })
+	res := make([]*Exchange, len(kept))
+	for i, it := range kept {
+		it.ex.Seq = i
+		res[i] = it.ex
+	}
+	return res
 }
 
-func dupKey(ex *Exchange) [32]byte {
-	h := sha256.New()
-	h.Write([]byte(ex.Request.Method))
-	h.Write([]byte{0})
-	h.Write([]byte(ex.Request.URL.String()))
-	h.Write([]byte{0})
-	h.Write(ex.Request.Body)
-	h.Write([]byte{0})
-	if ex.Response != nil {
-		h.Write([]byte{byte(ex.Response.Status >> 8), byte(ex.Response.Status)})
+func sharesInput[T any](a, b []T, input func(T) int) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if input(x) == input(y) {
+				return true
+			}
+		}
 	}
-	var k [32]byte
-	copy(k[:], h.Sum(nil))
-	return k
+	return false
+}
+
+// sameExchange compares what two captures of one exchange must share
+// besides method and URL.
+func sameExchange(a, b *Exchange) bool {
+	if a.Response != nil && b.Response != nil && a.Response.Status != b.Response.Status {
+		return false
+	}
+	if !bytes.Equal(a.Request.Body, b.Request.Body) && !a.HasGap(GapRequestBody) && !b.HasGap(GapRequestBody) {
+		return false
+	}
+	return true
+}
+
+// normalizeURL drops what differs between captures of one request: the
+// case of scheme and host, a default port (proxies write
+// https://host:443/), and the fragment (browsers strip it).
+func normalizeURL(u *url.URL) string {
+	c := *u
+	c.Scheme = strings.ToLower(c.Scheme)
+	host := strings.ToLower(c.Host)
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		if (p == "443" && (c.Scheme == "https" || c.Scheme == "wss")) || (p == "80" && (c.Scheme == "http" || c.Scheme == "ws")) {
+			host = h
+			if strings.Contains(h, ":") {
+				host = "[" + h + "]"
+			}
+		}
+	}
+	c.Host = host
+	c.Fragment, c.RawFragment = "", ""
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	return c.String()
 }
 
 func absDur(d time.Duration) time.Duration {
