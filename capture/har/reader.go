@@ -627,6 +627,19 @@ func (rd *reader) convert(i int, off, length int64, e *Entry) (*capture.Exchange
 	default:
 		ex.Response = rd.response(i, off, r, ex)
 	}
+	if len(e.Gaps) > 0 {
+		var gaps []capture.Gap
+		if json.Unmarshal(e.Gaps, &gaps) == nil {
+			for _, g := range gaps {
+				if g.Kind != "" {
+					ex.AddGap(g.Kind, g.Detail)
+				}
+			}
+		}
+	}
+	if redactedByOauthlint(ex) {
+		ex.AddGap(capture.GapSanitized, "credentials were redacted when this HAR was saved (oauthlint capture without --show-secrets): rules that need their values report not-available")
+	}
 	return ex, nil
 }
 
@@ -927,4 +940,29 @@ func latin1Bytes(b []byte) ([]byte, bool) {
 		b = b[n:]
 	}
 	return out, changed
+}
+
+// redactedByOauthlint reports whether an exchange carries values that
+// oauthlint's HAR writer redacted.
+func redactedByOauthlint(ex *capture.Exchange) bool {
+	has := func(s string) bool { return strings.Contains(s, capture.RedactedTokenPrefix) }
+	if has(ex.Request.URL.String()) || has(string(ex.Request.Body)) {
+		return true
+	}
+	for _, h := range ex.Request.Headers {
+		if has(h.Value) {
+			return true
+		}
+	}
+	if r := ex.Response; r != nil {
+		if has(string(r.Body)) {
+			return true
+		}
+		for _, h := range r.Headers {
+			if has(h.Value) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -54,6 +54,9 @@ type Entry struct {
 	Error         flexString      `json:"_error,omitempty"`         // Chrome (blocked, failed)
 	ResourceType  flexString      `json:"_resourceType,omitempty"`  // Chrome, mitmproxy
 	WebSocket     json.RawMessage `json:"_webSocketMessages,omitempty"`
+	// Gaps are written by oauthlint's own HAR writer: what its capture
+	// knew to be missing (a body cut at the cap, a stream still open).
+	Gaps json.RawMessage `json:"_gaps,omitempty"`
 }
 
 // Request is a HAR request.

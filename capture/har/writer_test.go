@@ -100,3 +100,24 @@ func TestWriterRedacts(t *testing.T) {
 		t.Errorf("location %q body %q", exs[0].Response.Headers.Get("Location"), exs[1].Request.Body)
 	}
 }
+
+func TestRedactedAndGapsReadBack(t *testing.T) {
+	ss := capture.NewSecretSetWith(capture.RedactToken)
+	ss.Add("ory_ac_secretcode1234")
+	p := filepath.Join(t.TempDir(), "cap.har")
+	w, _ := Create(p, WriterOptions{Creator: "oauthlint", Version: "test", Redact: ss.Scrub})
+	for _, ex := range sampleExchanges() {
+		w.Add(ex)
+	}
+	w.Close()
+	exs, _, err := ReadFile(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !exs[0].HasGap(capture.GapSanitized) || !exs[1].HasGap(capture.GapSanitized) || exs[2].HasGap(capture.GapSanitized) {
+		t.Errorf("sanitized gaps: %v / %v / %v", exs[0].Gaps, exs[1].Gaps, exs[2].Gaps)
+	}
+	if !exs[1].HasGap(capture.GapResponseBody) {
+		t.Errorf("the writer's _gaps were not read back: %v", exs[1].Gaps)
+	}
+}
