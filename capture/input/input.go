@@ -11,6 +11,7 @@ import (
 
 	"github.com/oauthlint/oauthlint/capture"
 	"github.com/oauthlint/oauthlint/capture/har"
+	"github.com/oauthlint/oauthlint/capture/pcap"
 )
 
 // Format names an input format.
@@ -114,7 +115,24 @@ func Read(path string, opts Options) ([]*capture.Exchange, Info, error) {
 		}
 		return exs, info, err
 	case PCAP, PCAPNG:
-		return nil, info, fmt.Errorf("%s: %s input is not supported by this build yet; export a HAR from the browser's developer tools or from mitmproxy instead", info.File, info.Format)
+		po := pcap.Options{MaxBody: opts.MaxBody}
+		if opts.Progress != nil {
+			po.Progress = func(read int64, exchanges int) { opts.Progress(read, total, exchanges) }
+		}
+		exs, pi, err := pcap.Read(br, info.File, po)
+		if pi != nil {
+			info.Creator = pi.Application
+			// Entries counts the HTTP requests found, so that a capture
+			// without any (only TLS, say) is read as empty, not as
+			// unreadable.
+			info.Entries = pi.Requests
+			info.Exchanges = pi.Exchanges
+			info.Truncated = pi.Truncated
+			for _, w := range pi.Warnings {
+				info.Warnings = append(info.Warnings, w.String())
+			}
+		}
+		return exs, info, err
 	default:
 		if len(head) == 0 {
 			return nil, info, fmt.Errorf("%s: the file is empty; expected a HAR capture", info.File)

@@ -1,0 +1,324 @@
+package pcap
+
+import "bytes"
+
+// stream is the per-connection layer between TCP reassembly and the
+// protocol parsers. It recognises the protocol from the first bytes (never
+// from the port) and hands the byte streams to the matching handler:
+//
+//	TCP reassembly ─► stream ─┬─► httpConn (HTTP/1.x)
+//	                          ├─► tlsConn  (TLS: recognised, not decrypted yet)
+//	                          └─► (other protocols are skipped)
+//
+// Handlers implement connHandler, so a TLS decryptor can later be one that
+// transforms each direction's bytes and feeds a further handler (httpConn,
+// or an HTTP/2 parser chosen by ALPN). After CONNECT or 101 Switching
+// Protocols the stream starts recognising again on the tunnelled bytes.
+type stream struct {
+	r    *reader
+	c    *tcpConn
+	mode streamMode
+	h    connHandler // the protocol handler once recognised
+	det  [2][]byte   // bytes held while recognising
+	// midstream marks directions whose first bytes are not the start of
+	// the stream (capture started late, or bytes were lost early).
+	midstream [2]bool
+	negative  [2]bool // the direction's bytes matched no protocol
+	scanFrom  [2]int  // mid-stream search resumes at this line feed
+	tunnelled bool
+	// tunnelTo is the CONNECT authority when the stream is a tunnel.
+	tunnelTo string
+}
+
+type streamMode uint8
+
+const (
+	modeDetect streamMode = iota
+	modeHTTP
+	modeTLS
+	modeOther
+)
+
+// maxDetect bounds the bytes held per direction while recognising.
+const maxDetect = 64 << 10
+
+func newStream(r *reader, c *tcpConn) *stream { return &stream{r: r, c: c} }
+
+func (s *stream) data(dir int, b []byte, at pktRef) {
+	switch s.mode {
+	case modeDetect:
+		s.detect(dir, b, at)
+	case modeOther:
+	default:
+		s.h.data(dir, b, at)
+	}
+}
+
+func (s *stream) gap(dir int, n int, at pktRef) {
+	switch s.mode {
+	case modeDetect:
+		// The start of the direction is lost: what follows begins
+		// anywhere, so it is searched for a message start.
+		s.det[dir] = nil
+		s.midstream[dir] = true
+		s.negative[dir] = false
+	case modeOther:
+	default:
+		s.h.gap(dir, n, at)
+	}
+}
+
+func (s *stream) end(dir int, why endReason, at pktRef) {
+	if s.mode == modeDetect {
+		s.negative[dir] = true
+		s.decideNegative(at)
+	}
+	if s.h != nil && s.mode != modeOther {
+		s.h.end(dir, why, at)
+	}
+}
+
+func (s *stream) finish(why endReason, at pktRef) {
+	if s.mode == modeDetect {
+		s.mode = modeOther
+		s.r.countProto(modeOther)
+	}
+	if s.h != nil {
+		s.h.finish(why, at)
+	}
+	s.h = nil
+	s.det = [2][]byte{}
+}
+
+// verdict is what the first bytes of one direction look like.
+type verdict uint8
+
+const (
+	vMore verdict = iota
+	vNone
+	vHTTPRequest
+	vHTTPResponse
+	vTLSClient
+	vTLSServer
+	vTLSRecord // TLS record seen mid-stream
+	vH2Preface
+)
+
+func (s *stream) detect(dir int, b []byte, at pktRef) {
+	if s.c.half[dir].midstream && !s.tunnelled {
+		s.midstream[dir] = true
+	}
+	if s.negative[dir] && !s.midstream[dir] {
+		return // this direction did not start with a protocol we read
+	}
+	buf := b
+	from := 0
+	if len(s.det[dir]) > 0 {
+		from = len(s.det[dir])
+		s.det[dir] = append(s.det[dir], b...)
+		buf = s.det[dir]
+	}
+	var v verdict
+	switch {
+	case len(buf) > maxDetect:
+		v = vNone
+	case from >= 64 && bytes.IndexByte(b, '\n') < 0:
+		// Nothing new to decide on (the prefix was checked, no new line):
+		// this keeps recognition linear when bytes trickle in.
+		v = vMore
+	default:
+		v = classify(buf, s.midstream[dir], s.scanFrom[dir])
+		if s.midstream[dir] {
+			// Lines before the last line feed were searched already.
+			if i := bytes.LastIndexByte(buf, '\n'); i > 0 {
+				s.scanFrom[dir] = i
+			}
+		}
+	}
+	switch v {
+	case vMore:
+		if len(s.det[dir]) == 0 {
+			s.det[dir] = append(make([]byte, 0, len(b)*2), b...)
+		}
+		return
+	case vNone:
+		s.negative[dir] = true
+		s.det[dir] = nil
+		s.decideNegative(at)
+		return
+	}
+	client := dir
+	switch v {
+	case vHTTPResponse, vTLSServer:
+		client = 1 - dir
+	case vTLSRecord:
+		// Records seen mid-stream do not say who is the client: trust the
+		// handshake if seen, else take the higher (ephemeral) port.
+		switch {
+		case s.c.client >= 0:
+			client = s.c.client
+		case s.c.ep[0].Port() > s.c.ep[1].Port():
+			client = 0
+		default:
+			client = 1
+		}
+	}
+	s.c.client = client
+	if s.det[dir] == nil {
+		// Keep this call's bytes: they are replayed to the handler below.
+		s.det[dir] = b
+	}
+	switch v {
+	case vHTTPRequest, vHTTPResponse:
+		s.mode = modeHTTP
+		s.h = newHTTPConn(s, client, s.midstream)
+	case vTLSClient, vTLSServer, vTLSRecord:
+		s.mode = modeTLS
+		s.h = newTLSConn(s, client, v == vTLSRecord)
+	case vH2Preface:
+		s.mode = modeOther
+		s.r.warn(at.frame, s.c.connString(), "HTTP/2 over cleartext TCP (prior knowledge) is not parsed yet; capture HTTP/1.1 or use a HAR")
+	}
+	s.r.countProto(s.mode)
+	if s.mode == modeOther {
+		s.det = [2][]byte{}
+		return
+	}
+	// Replay what was held: the client's bytes first so that requests are
+	// known before their responses.
+	held := s.det
+	s.det = [2][]byte{}
+	for _, d := range []int{client, 1 - client} {
+		if len(held[d]) > 0 {
+			s.h.data(d, held[d], at)
+		}
+	}
+}
+
+// decideNegative gives up on a connection whose bytes match no protocol
+// oauthlint reads: once the client's bytes (or both directions) failed.
+func (s *stream) decideNegative(at pktRef) {
+	if s.mode != modeDetect {
+		return
+	}
+	cl := s.c.client
+	if (s.negative[0] && s.negative[1]) || (cl >= 0 && s.negative[cl] && !s.midstream[cl]) {
+		s.mode = modeOther
+		s.det = [2][]byte{}
+		s.r.countProto(modeOther)
+	}
+}
+
+// switched is called by httpConn after CONNECT 2xx or 101 Switching
+// Protocols; held are the client bytes received after the request.
+func (s *stream) switched(to, authority string, client int, held []byte, at pktRef) {
+	s.h = nil
+	switch to {
+	case "tunnel":
+		// Recognise the tunnelled protocol (TLS, or plain HTTP through the
+		// proxy) as if the connection started here.
+		s.mode = modeDetect
+		s.tunnelled = true
+		s.tunnelTo = authority
+		s.midstream = [2]bool{}
+		s.negative = [2]bool{}
+		if len(held) > 0 {
+			s.detect(client, held, at)
+		}
+	case "h2c":
+		s.mode = modeOther
+		s.r.warn(at.frame, s.c.connString(), "the connection upgraded to HTTP/2 (h2c), which is not parsed yet; the requests after the upgrade are missing")
+	default:
+		s.mode = modeOther
+	}
+}
+
+// afterSwitch receives the bytes that followed the switching response in
+// the same packet.
+func (s *stream) afterSwitch(dir int, b []byte, at pktRef) {
+	if len(b) > 0 {
+		s.data(dir, b, at)
+	}
+}
+
+// classify looks at the first bytes of a direction.
+func classify(b []byte, midstream bool, from int) verdict {
+	if len(b) == 0 {
+		return vMore
+	}
+	if b[0] == 0x16 {
+		// TLS handshake record: 16 03 0x LL LL, then the handshake type.
+		if len(b) < 6 {
+			if len(b) >= 2 && b[1] != 3 {
+				return classifyText(b, midstream, from)
+			}
+			return vMore
+		}
+		if b[1] == 3 && b[2] <= 4 {
+			switch b[5] {
+			case 1:
+				return vTLSClient
+			case 2:
+				return vTLSServer
+			}
+			if midstream {
+				return vTLSRecord
+			}
+		}
+	}
+	if midstream && len(b) >= 5 && b[0] >= 0x14 && b[0] <= 0x17 && b[1] == 3 && b[2] <= 4 {
+		if n := int(b[3])<<8 | int(b[4]); n > 0 && n <= 1<<14+2048 {
+			return vTLSRecord
+		}
+	}
+	return classifyText(b, midstream, from)
+}
+
+var h2Preface = []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+
+func classifyText(b []byte, midstream bool, from int) verdict {
+	if len(b) < len(h2Preface) && bytes.HasPrefix(h2Preface, b) {
+		return vMore
+	}
+	if bytes.HasPrefix(b, h2Preface) {
+		return vH2Preface
+	}
+	if from == 0 {
+		if looksLikeStatusLine(b) {
+			return vHTTPResponse
+		}
+		if looksLikeRequestLine(b) {
+			return vHTTPRequest
+		}
+		if bytes.IndexByte(b, '\n') < 0 {
+			// The first line is not complete: wait while it can still be
+			// a start line.
+			prefix := b[:min(len(b), 64)]
+			if couldBeStatusLine(prefix) || couldBeRequestLine(prefix) {
+				return vMore
+			}
+			if !midstream {
+				return vNone
+			}
+		}
+	}
+	if !midstream {
+		return vNone
+	}
+	// Mid-stream: a message may start after any line feed.
+	for i := from + bytes.IndexByte(b[from:], '\n'); i >= from && i+1 < len(b); {
+		rest := b[i+1:]
+		if looksLikeStatusLine(rest) {
+			return vHTTPResponse
+		}
+		if looksLikeRequestLine(rest) {
+			return vHTTPRequest
+		}
+		j := bytes.IndexByte(rest, '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return vMore
+}

@@ -1,0 +1,577 @@
+package pcap
+
+import (
+	"net/netip"
+	"sort"
+	"time"
+)
+
+// TCP reassembly.
+//
+// Each connection has two halves (the bytes each endpoint sent). A half
+// delivers its bytes in sequence order to the connection's handler:
+// retransmitted and overlapping bytes are trimmed, segments that arrive
+// ahead of a hole wait (copied) until the hole is filled. A hole becomes a
+// gap — the handler is told how many bytes are missing and reassembly
+// resumes after it — when the capture proves the bytes will not come:
+//
+//   - the peer acknowledged bytes past the hole several times (the bytes
+//     reached the peer, the capture dropped them);
+//   - the packet was cut by the snap length (the rest is known missing);
+//   - the half ended (FIN, RST) or the connection was finished (end of
+//     file, idle, port reuse) with data still waiting;
+//   - the waiting bytes exceed the per-connection or global buffer cap.
+//
+// Segment boundaries are kept: every delivery carries the frame number and
+// timestamp of the packet it came from, so messages get exact frame ranges.
+
+const (
+	// holeAckThreshold is how many peer ACKs beyond a hole prove the bytes
+	// were lost by the capture (like TCP's duplicate-ACK threshold, it
+	// tolerates a capture that reorders a data packet behind its ACK).
+	holeAckThreshold = 3
+	// maxHalfBuffered caps the out-of-order bytes one direction may hold.
+	maxHalfBuffered = 4 << 20
+	// maxTotalBuffered caps out-of-order bytes over all connections.
+	maxTotalBuffered = 64 << 20
+	// maxHalfSegments caps the out-of-order segments one direction may
+	// hold (each insertion costs up to this many moves).
+	maxHalfSegments = 4096
+	// tombstoneTTL keeps finished connections around (capture time) so late
+	// retransmissions are recognised instead of starting a new connection.
+	tombstoneTTL = 2 * time.Minute
+	// idleTimeout finishes connections silent for this long (capture time)
+	// so their memory is released; it is long because keep-alive
+	// connections legitimately idle for minutes.
+	idleTimeout = 30 * time.Minute
+	// sweepEvery is how many packets pass between table sweeps.
+	sweepEvery = 1 << 16
+)
+
+type halfState uint8
+
+const (
+	halfNew halfState = iota
+	halfOpen
+	halfClosed
+)
+
+// endReason says why a direction or connection ended.
+type endReason uint8
+
+const (
+	endFIN endReason = iota
+	endRST
+	endEOF   // the capture ended
+	endIdle  // idle timeout
+	endReuse // the 4-tuple was reused by a new connection
+)
+
+func (r endReason) String() string {
+	switch r {
+	case endFIN:
+		return "closed"
+	case endRST:
+		return "reset"
+	case endEOF:
+		return "capture ended"
+	case endIdle:
+		return "idle"
+	case endReuse:
+		return "port reused"
+	}
+	return "ended"
+}
+
+// pktRef is where bytes came from.
+type pktRef struct {
+	frame int64
+	ts    time.Time
+}
+
+type oooSeg struct {
+	seq     uint32
+	data    []byte
+	fin     bool
+	missing int // bytes cut by the snap length after data
+	at      pktRef
+}
+
+type tcpHalf struct {
+	state     halfState
+	synSeen   bool
+	midstream bool // the first bytes seen were not after a SYN
+	isn       uint32
+	nextSeq   uint32
+	ooo       []oooSeg // sorted by seq
+	buffered  int
+	holeAcks  int
+	finSeen   bool
+	finSeq    uint32
+	// peerAck is the highest acknowledgement the peer sent for this
+	// direction: bytes below it were sent, whether captured or not.
+	peerAck    uint32
+	peerAckSet bool
+}
+
+// connHandler consumes a connection's reassembled byte streams. dir is the
+// index of the sending endpoint (tcpConn.ep).
+type connHandler interface {
+	data(dir int, b []byte, at pktRef)
+	// gap: n bytes of direction dir were lost; at is the packet after them.
+	gap(dir int, n int, at pktRef)
+	// end: direction dir ended (FIN, RST).
+	end(dir int, why endReason, at pktRef)
+	// finish: the connection is over; flush everything.
+	finish(why endReason, at pktRef)
+}
+
+type connKey struct{ lo, hi netip.AddrPort }
+
+func makeKey(a, b netip.AddrPort) connKey {
+	if a.Compare(b) < 0 {
+		return connKey{a, b}
+	}
+	return connKey{b, a}
+}
+
+type tcpConn struct {
+	key  connKey
+	ep   [2]netip.AddrPort // ep[0] sent the first packet seen
+	half [2]tcpHalf
+	// client is the index of the client endpoint, -1 while unknown.
+	client int
+	h      connHandler
+	lastTS time.Time
+	first  pktRef
+	done   bool // finished: a tombstone until swept
+	// finishing is set while the connection is being flushed.
+	finishing bool
+	doneAt    time.Time
+	lastSeq   [2]uint32 // nextSeq at finish, to recognise late retransmissions
+}
+
+func (c *tcpConn) dirOf(src netip.AddrPort) int {
+	if src == c.ep[0] {
+		return 0
+	}
+	return 1
+}
+
+// connString renders "client -> server" (first sender first while unknown).
+func (c *tcpConn) connString() string {
+	cl := c.client
+	if cl < 0 {
+		cl = 0
+	}
+	return c.ep[cl].String() + " -> " + c.ep[1-cl].String()
+}
+
+// tcpTable tracks every connection of the capture.
+type tcpTable struct {
+	conns    map[connKey]*tcpConn
+	newConn  func(c *tcpConn) connHandler
+	buffered int // out-of-order bytes held over all connections
+	packets  int
+	now      time.Time // latest capture timestamp seen
+	nConns   int
+	stats    tcpStats
+}
+
+type tcpStats struct {
+	retransmitted int64 // segments entirely already delivered
+	outOfOrder    int64 // segments that had to wait
+	gaps          int64
+	gapBytes      int64
+	forcedGaps    int64 // gaps declared because a buffer cap was hit
+	reused        int64
+}
+
+func newTCPTable(newConn func(c *tcpConn) connHandler) *tcpTable {
+	return &tcpTable{conns: map[connKey]*tcpConn{}, newConn: newConn}
+}
+
+// packet processes one TCP segment.
+func (t *tcpTable) packet(s *segment, at pktRef) {
+	if at.ts.After(t.now) {
+		t.now = at.ts
+	}
+	t.packets++
+	if t.packets%sweepEvery == 0 {
+		t.sweep()
+	}
+	key := makeKey(s.src, s.dst)
+	c := t.conns[key]
+	if c != nil && c.done {
+		if !t.startsNew(c, s) {
+			return // late packet of a finished connection
+		}
+		delete(t.conns, key)
+		c = nil
+	}
+	if c == nil {
+		if !s.syn && len(s.payload) == 0 && s.missing == 0 {
+			// A bare ACK/FIN/RST of a connection we know nothing about
+			// carries no bytes: no state for it.
+			return
+		}
+		c = t.open(key, s, at)
+	}
+	c.lastTS = at.ts
+	d := c.dirOf(s.src)
+	h := &c.half[d]
+
+	if s.syn {
+		switch {
+		case h.state == halfNew:
+			h.synSeen = true
+			h.isn = s.seq
+			h.nextSeq = s.seq + 1
+			h.state = halfOpen
+			if c.client < 0 {
+				if s.ackFlag {
+					c.client = 1 - d
+				} else {
+					c.client = d
+				}
+			}
+		case h.synSeen && s.seq == h.isn:
+			// A retransmitted SYN.
+		case !h.synSeen && h.midstream && s.seq+1 == h.nextSeq:
+			// The capture put this direction's SYN behind its first data.
+			h.synSeen, h.isn, h.midstream = true, s.seq, false
+		default:
+			// A SYN with another initial sequence number on a tuple still
+			// in use: the port was reused without the old connection
+			// being closed in the capture.
+			t.stats.reused++
+			t.finish(c, endReuse, at)
+			delete(t.conns, key)
+			t.packet(s, at)
+			return
+		}
+	}
+	if s.ackFlag {
+		t.ackEvidence(c, 1-d, s.ack, at)
+		if c.done {
+			return
+		}
+	}
+	if s.rst {
+		t.reset(c, d, at)
+		return
+	}
+	if len(s.payload) == 0 && !s.fin && s.missing == 0 {
+		return
+	}
+	seq := s.seq
+	if s.syn {
+		seq++ // data on a SYN (TCP Fast Open) follows the SYN's number
+	}
+	switch h.state {
+	case halfNew:
+		// The capture started after this direction's SYN.
+		h.state = halfOpen
+		h.midstream = true
+		h.nextSeq = seq
+	case halfClosed:
+		return // retransmission after the FIN was delivered
+	}
+	diff := int32(seq - h.nextSeq)
+	if diff > 0 {
+		t.queue(c, d, seq, s, at)
+		return
+	}
+	t.deliverSeg(c, d, seq, s.payload, s.fin, s.missing, at)
+	t.drain(c, d)
+}
+
+// startsNew reports whether a packet on a finished connection's tuple
+// begins a new connection rather than being a late retransmission.
+func (t *tcpTable) startsNew(c *tcpConn, s *segment) bool {
+	d := c.dirOf(s.src)
+	h := &c.half[d]
+	if s.syn {
+		return !(h.synSeen && s.seq == h.isn)
+	}
+	if len(s.payload) == 0 {
+		return false
+	}
+	// Data far from where the old connection stopped: a reused port whose
+	// SYN the capture missed.
+	diff := int32(s.seq - c.lastSeq[d])
+	return diff > 1<<24 || diff < -(1<<24)
+}
+
+func (t *tcpTable) open(key connKey, s *segment, at pktRef) *tcpConn {
+	c := &tcpConn{key: key, ep: [2]netip.AddrPort{s.src, s.dst}, client: -1, first: at, lastTS: at.ts}
+	t.nConns++
+	c.h = t.newConn(c)
+	t.conns[key] = c
+	return c
+}
+
+// deliverSeg hands an in-order (or overlapping) segment to the handler.
+func (t *tcpTable) deliverSeg(c *tcpConn, d int, seq uint32, payload []byte, fin bool, missing int, at pktRef) {
+	h := &c.half[d]
+	skip := int(int32(h.nextSeq - seq))
+	if skip < 0 {
+		skip = 0
+	}
+	end := seq + uint32(len(payload)) + uint32(missing)
+	if skip < len(payload) {
+		c.h.data(d, payload[skip:], at)
+		h.nextSeq = seq + uint32(len(payload))
+		h.holeAcks = 0
+	} else if len(payload) > 0 && skip >= len(payload)+missing {
+		t.stats.retransmitted++
+	}
+	if missing > 0 && int32(end-h.nextSeq) > 0 {
+		n := int(int32(end - h.nextSeq))
+		t.stats.gaps++
+		t.stats.gapBytes += int64(n)
+		h.nextSeq = end
+		c.h.gap(d, n, at)
+	}
+	if fin {
+		h.finSeen = true
+		h.finSeq = end
+	}
+	if h.finSeen && h.nextSeq == h.finSeq && h.state == halfOpen {
+		t.closeHalf(c, d, endFIN, at)
+	}
+}
+
+// queue keeps a segment that arrived ahead of a hole.
+func (t *tcpTable) queue(c *tcpConn, d int, seq uint32, s *segment, at pktRef) {
+	h := &c.half[d]
+	t.stats.outOfOrder++
+	i := sort.Search(len(h.ooo), func(i int) bool { return int32(h.ooo[i].seq-seq) >= 0 })
+	if i < len(h.ooo) && h.ooo[i].seq == seq && len(h.ooo[i].data) >= len(s.payload) {
+		// Retransmission of a segment already waiting.
+		if s.fin {
+			h.ooo[i].fin = true
+		}
+		t.stats.retransmitted++
+		return
+	}
+	seg := oooSeg{seq: seq, data: append([]byte(nil), s.payload...), fin: s.fin, missing: s.missing, at: at}
+	if i < len(h.ooo) && h.ooo[i].seq == seq {
+		t.buffered -= len(h.ooo[i].data)
+		h.buffered -= len(h.ooo[i].data)
+		h.ooo[i] = seg
+	} else {
+		h.ooo = append(h.ooo, oooSeg{})
+		copy(h.ooo[i+1:], h.ooo[i:])
+		h.ooo[i] = seg
+	}
+	h.buffered += len(seg.data)
+	t.buffered += len(seg.data)
+	if h.buffered > maxHalfBuffered || t.buffered > maxTotalBuffered || len(h.ooo) > maxHalfSegments {
+		t.stats.forcedGaps++
+		t.skipHole(c, d)
+	}
+}
+
+// drain delivers waiting segments that became contiguous.
+func (t *tcpTable) drain(c *tcpConn, d int) {
+	h := &c.half[d]
+	for len(h.ooo) > 0 && h.state == halfOpen && int32(h.ooo[0].seq-h.nextSeq) <= 0 {
+		s := h.ooo[0]
+		h.ooo[0] = oooSeg{}
+		h.ooo = h.ooo[1:]
+		h.buffered -= len(s.data)
+		t.buffered -= len(s.data)
+		t.deliverSeg(c, d, s.seq, s.data, s.fin, s.missing, s.at)
+	}
+	if len(h.ooo) == 0 {
+		h.ooo = nil
+	}
+}
+
+// skipHole declares the hole before the first waiting segment a gap and
+// resumes delivery after it.
+func (t *tcpTable) skipHole(c *tcpConn, d int) {
+	h := &c.half[d]
+	if len(h.ooo) == 0 || h.state != halfOpen {
+		return
+	}
+	n := int(int32(h.ooo[0].seq - h.nextSeq))
+	if n > 0 {
+		t.stats.gaps++
+		t.stats.gapBytes += int64(n)
+		h.nextSeq = h.ooo[0].seq
+		h.holeAcks = 0
+		c.h.gap(d, n, h.ooo[0].at)
+	}
+	t.drain(c, d)
+}
+
+// ackEvidence: the endpoint opposite to half d acknowledged ack. Bytes of
+// d acknowledged but never seen were lost by the capture.
+func (t *tcpTable) ackEvidence(c *tcpConn, d int, ack uint32, at pktRef) {
+	h := &c.half[d]
+	if h.state != halfOpen {
+		return
+	}
+	if !h.peerAckSet || int32(ack-h.peerAck) > 0 {
+		h.peerAck, h.peerAckSet = ack, true
+	}
+	ahead := int32(ack - h.nextSeq)
+	if ahead <= 0 || ahead > 1<<30 {
+		return
+	}
+	if h.finSeen && ack == h.finSeq+1 && h.nextSeq == h.finSeq {
+		return // the ACK of our FIN
+	}
+	h.holeAcks++
+	if h.holeAcks < holeAckThreshold {
+		return
+	}
+	if len(h.ooo) > 0 && int32(h.ooo[0].seq-ack) <= 0 {
+		t.skipHole(c, d)
+		return
+	}
+	// Nothing captured after the hole yet: skip up to what the peer has.
+	n := int(ahead)
+	if h.finSeen && int32(ack-h.finSeq) > 0 {
+		n = int(int32(h.finSeq - h.nextSeq))
+	}
+	if n <= 0 {
+		return
+	}
+	t.stats.gaps++
+	t.stats.gapBytes += int64(n)
+	h.nextSeq += uint32(n)
+	h.holeAcks = 0
+	c.h.gap(d, n, at)
+	t.drain(c, d)
+	if h.finSeen && h.nextSeq == h.finSeq && h.state == halfOpen {
+		t.closeHalf(c, d, endFIN, at)
+	}
+}
+
+func (t *tcpTable) closeHalf(c *tcpConn, d int, why endReason, at pktRef) {
+	h := &c.half[d]
+	if h.state == halfClosed {
+		return
+	}
+	h.state = halfClosed
+	t.release(h)
+	c.h.end(d, why, at)
+	if c.half[1-d].state == halfClosed {
+		t.finish(c, why, at)
+	}
+}
+
+// flushHalf delivers what a direction still holds when it ends without a
+// FIN: waiting segments after their holes, and a gap for bytes the peer
+// acknowledged but the capture never saw.
+func (t *tcpTable) flushHalf(c *tcpConn, d int, at pktRef) {
+	h := &c.half[d]
+	for h.state == halfOpen && len(h.ooo) > 0 {
+		t.skipHole(c, d)
+	}
+	if h.state != halfOpen || !h.peerAckSet {
+		return
+	}
+	end := h.peerAck
+	if h.finSeen && int32(end-h.finSeq) > 0 {
+		end = h.finSeq
+	}
+	if n := int32(end - h.nextSeq); n > 0 && n < 1<<30 {
+		t.stats.gaps++
+		t.stats.gapBytes += int64(n)
+		h.nextSeq = end
+		c.h.gap(d, int(n), at)
+	}
+}
+
+// reset handles an RST from direction d: both directions are over.
+func (t *tcpTable) reset(c *tcpConn, d int, at pktRef) {
+	if c.done || c.finishing {
+		return
+	}
+	c.finishing = true
+	for _, x := range []int{d, 1 - d} {
+		h := &c.half[x]
+		t.flushHalf(c, x, at)
+		if h.state != halfClosed {
+			h.state = halfClosed
+			t.release(h)
+			c.h.end(x, endRST, at)
+		}
+	}
+	t.finalize(c, endRST, at)
+}
+
+func (t *tcpTable) release(h *tcpHalf) {
+	t.buffered -= h.buffered
+	h.buffered = 0
+	h.ooo = nil
+}
+
+// finish flushes a connection and turns it into a tombstone. Flushing
+// can complete a direction (a FIN behind a hole) and so call finish again:
+// the finishing flag makes that inner call a no-op.
+func (t *tcpTable) finish(c *tcpConn, why endReason, at pktRef) {
+	if c.done || c.finishing {
+		return
+	}
+	c.finishing = true
+	t.finalize(c, why, at)
+}
+
+func (t *tcpTable) finalize(c *tcpConn, why endReason, at pktRef) {
+	for d := range c.half {
+		h := &c.half[d]
+		t.flushHalf(c, d, at)
+		c.lastSeq[d] = h.nextSeq
+		t.release(h)
+	}
+	c.done = true
+	c.doneAt = at.ts
+	c.h.finish(why, at)
+	c.h = nil
+}
+
+// sweep drops old tombstones and finishes idle connections.
+func (t *tcpTable) sweep() {
+	for k, c := range t.conns {
+		switch {
+		case c.done && t.now.Sub(c.doneAt) > tombstoneTTL:
+			delete(t.conns, k)
+		case !c.done && t.now.Sub(c.lastTS) > idleTimeout:
+			t.finish(c, endIdle, pktRef{ts: t.now})
+			delete(t.conns, k)
+		}
+	}
+}
+
+// finishAll ends every connection at the end of the capture, in the
+// order the connections started so the output does not depend on map
+// iteration order.
+func (t *tcpTable) finishAll(at pktRef) {
+	open := make([]*tcpConn, 0, len(t.conns))
+	for _, c := range t.conns {
+		if !c.done {
+			open = append(open, c)
+		}
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].first.frame < open[j].first.frame })
+	for _, c := range open {
+		t.finish(c, endEOF, at)
+	}
+	t.conns = map[connKey]*tcpConn{}
+}
+
+// open reports how many connections are being tracked (not tombstones).
+func (t *tcpTable) openConns() int {
+	n := 0
+	for _, c := range t.conns {
+		if !c.done {
+			n++
+		}
+	}
+	return n
+}
