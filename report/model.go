@@ -6,6 +6,7 @@ package report
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/oauthlint/oauthlint/analyze"
@@ -25,6 +26,31 @@ type Report struct {
 	Flows         []Flow          `json:"flows"`
 	Findings      []rules.Finding `json:"findings"`
 	Stats         Stats           `json:"stats"`
+	// Rules lists every rule that was run (whether it fired or not), so
+	// that consumers can tell a rule that passed from one that was not
+	// run; SARIF's rule table and JUnit's test cases are built from it.
+	Rules []RuleInfo `json:"rules"`
+}
+
+// RuleInfo describes one rule of the run.
+type RuleInfo struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Level is the normative level of the requirement (MUST, SHOULD, …).
+	Level string `json:"level,omitempty"`
+	// Severity is the rule's default severity; a finding may carry
+	// another one when a severity case of the rule matched.
+	Severity rules.Severity `json:"severity"`
+	Party    rules.Party    `json:"party"`
+	Packs    []string       `json:"packs"`
+	// AppliesTo names the message kinds the rule is evaluated on, or
+	// "flow".
+	AppliesTo []string `json:"applies_to"`
+	// Fix is the rule's generic fix: the rule's fix template with its
+	// expressions elided ("…"); findings carry the rendered fix.
+	Fix        string   `json:"fix"`
+	References []string `json:"references"`
+	Motivation string   `json:"motivation,omitempty"`
 }
 
 // Tool describes the run.
@@ -120,6 +146,8 @@ type Meta struct {
 	Inputs      []Input
 	Duration    time.Duration
 	RunOptions  rules.RunOptions
+	// Catalog is the rules the engine ran; it becomes Report.Rules.
+	Catalog []*rules.Rule
 }
 
 // Build assembles the report and redacts it: evidence marked secret is
@@ -160,6 +188,7 @@ func Build(res *analyze.Result, findings []rules.Finding, meta Meta) *Report {
 		}
 	}
 	r.Stats = st
+	r.Rules = catalog(meta.Catalog)
 	for i := range r.Findings {
 		if r.Findings[i].Flows == nil {
 			r.Findings[i].Flows = []string{}
@@ -175,6 +204,44 @@ func Build(res *analyze.Result, findings []rules.Finding, meta Meta) *Report {
 		redact(r, res.Secrets)
 	}
 	return r
+}
+
+// catalog describes the rules of the run, sorted by id. Rule texts are
+// static (no traffic in them), so they need no redaction.
+func catalog(rs []*rules.Rule) []RuleInfo {
+	out := make([]RuleInfo, 0, len(rs))
+	for _, r := range rs {
+		if r == nil {
+			continue
+		}
+		out = append(out, RuleInfo{ID: r.ID, Title: r.Title, Level: r.Level, Severity: r.Severity, Party: r.Party,
+			Packs: nonNil(r.Packs), AppliesTo: nonNil(r.AppliesTo), Fix: elideTemplate(r.Fix),
+			References: nonNil(r.References), Motivation: strings.TrimSpace(r.Motivation)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// elideTemplate replaces the {{ expression }} parts of a message or fix
+// template by "…": what is left reads as the generic text of the rule.
+func elideTemplate(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		j := strings.Index(s[i:], "}}")
+		if j < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		b.WriteString("…")
+		s = s[i+j+2:]
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 func nonNil(s []string) []string {

@@ -21,10 +21,17 @@ type Options struct {
 }
 
 var printers = map[string]func(Options) Printer{
-	"json":  func(Options) Printer { return jsonPrinter{} },
-	"tsv":   func(Options) Printer { return tsvPrinter{} },
-	"table": func(o Options) Printer { return tablePrinter{opts: o} },
+	"json":     func(Options) Printer { return jsonPrinter{} },
+	"tsv":      func(Options) Printer { return tsvPrinter{} },
+	"table":    func(o Options) Printer { return tablePrinter{opts: o} },
+	"sarif":    func(Options) Printer { return sarifPrinter{} },
+	"markdown": func(Options) Printer { return markdownPrinter{} },
+	"html":     func(Options) Printer { return htmlPrinter{} },
+	"junit":    func(Options) Printer { return junitPrinter{} },
 }
+
+// aliases are accepted spellings of format names.
+var aliases = map[string]string{"md": "markdown"}
 
 // Formats lists the format names New accepts.
 func Formats() []string {
@@ -38,7 +45,11 @@ func Formats() []string {
 
 // New returns the printer for a format name.
 func New(format string, o Options) (Printer, error) {
-	p, ok := printers[strings.ToLower(format)]
+	name := strings.ToLower(strings.TrimSpace(format))
+	if a, ok := aliases[name]; ok {
+		name = a
+	}
+	p, ok := printers[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
 	}
