@@ -85,3 +85,10 @@ func addJSON(s *capture.SecretSet, m map[string]any, depth int) {
 		}
 	}
 }
+
+// CollectSecrets records every credential of one exchange in s (used by
+// writers that redact exchanges one at a time, before any analysis).
+func CollectSecrets(s *capture.SecretSet, ex *capture.Exchange) {
+	h := newHTTP(ex)
+	collectSecrets(s, ex, &h)
+}

@@ -32,6 +32,10 @@ type Options struct {
 	Verbose bool
 	// HAR, when set, receives every exchange as it completes.
 	HAR *har.Writer
+	// HARSecrets, when set, is the set the HAR writer redacts with: each
+	// exchange's credentials are added to it before the exchange is
+	// written.
+	HARSecrets *capture.SecretSet
 	// ShowSecrets prints live lines unredacted.
 	ShowSecrets bool
 	// Quiet is how long a flow must stay idle before its findings are
@@ -81,6 +85,9 @@ func (s *Session) Add(ex *capture.Exchange) {
 	s.exs = append(s.exs, ex)
 	s.lastAdd = s.opts.Now()
 	if s.opts.HAR != nil {
+		if s.opts.HARSecrets != nil {
+			analyze.CollectSecrets(s.opts.HARSecrets, ex)
+		}
 		if err := s.opts.HAR.Add(ex); err != nil {
 			s.errs = append(s.errs, err)
 		}

@@ -152,6 +152,9 @@ type RunOptions struct {
 	// means automatic: oauth2, oidc for OIDC flows, and the pack of the
 	// flow's MCP revision.
 	Packs []string
+	// ExtraPacks are active on every flow in automatic mode (custom packs
+	// loaded with --rules).
+	ExtraPacks []string
 }
 
 // ActivePacks returns the packs evaluated for a flow.
@@ -166,7 +169,7 @@ func ActivePacks(f *analyze.Flow, opts RunOptions) []string {
 	if f.MCP.Revision != "" {
 		packs = append(packs, MCPPack(f.MCP.Revision))
 	}
-	return packs
+	return append(packs, opts.ExtraPacks...)
 }
 
 // Run evaluates every rule on every flow of the analysis and returns the

@@ -159,6 +159,12 @@ func FixtureFiles(dir string) ([]string, error) {
 // finding must be expected on the entry it is anchored at, and every
 // expectation must be met.
 func (e *Engine) RunFixture(path string) (FixtureResult, error) {
+	return e.RunFixtureWith(path, RunOptions{})
+}
+
+// RunFixtureWith is RunFixture with base run options (ExtraPacks for
+// custom packs); the fixture's own packs option takes precedence.
+func (e *Engine) RunFixtureWith(path string, base RunOptions) (FixtureResult, error) {
 	res := FixtureResult{File: path}
 	exs, info, err := input.Read(path, input.Options{})
 	if err != nil {
@@ -173,7 +179,11 @@ func (e *Engine) RunFixture(path string) (FixtureResult, error) {
 	}
 	timeline := capture.Timeline(exs)
 	an := analyze.Analyze(timeline, analyze.Options{MCPRevision: opts.MCPRevision})
-	findings := e.Run(an, RunOptions{Packs: opts.Packs})
+	run := base
+	if len(opts.Packs) > 0 {
+		run.Packs = opts.Packs
+	}
+	findings := e.Run(an, run)
 	res.Findings = len(findings)
 
 	// Expectations by HAR entry index.

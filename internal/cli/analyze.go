@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,7 +16,6 @@ import (
 	"github.com/oauthlint/oauthlint/capture/input"
 	"github.com/oauthlint/oauthlint/report"
 	"github.com/oauthlint/oauthlint/rules"
-	"github.com/oauthlint/oauthlint/rules/builtin"
 )
 
 // AnalyzeOptions are the analyze command's inputs.
@@ -26,6 +28,12 @@ type AnalyzeOptions struct {
 	Packs       []string
 	ShowSecrets bool
 	MaxBody     int64
+	// Outputs are the -o FORMAT=FILE reports written besides stdout.
+	Outputs []string
+	// Rules are the --rules directories, Config and Baseline the files.
+	RuleDirs []string
+	Config   string
+	Baseline string
 	// Now is the clock (injectable for tests).
 	Now func() time.Time
 }
@@ -48,8 +56,11 @@ header, initialize protocolVersion); --mcp-revision forces one revision and
 --packs picks packs explicitly.
 
 Output: a table on a terminal, TSV when piped, or --format json (the documented
-contract). Secrets (codes, tokens, verifiers, client secrets, cookies,
-Authorization) are redacted unless --show-secrets.
+contract), sarif (GitHub code scanning), markdown (a review document), html
+(one self-contained file with a sequence diagram per flow) or junit (CI test
+reports). -o FORMAT=FILE writes further reports to files, as often as needed.
+Secrets (codes, tokens, verifiers, client secrets, cookies, Authorization) are
+redacted in every format unless --show-secrets.
 
 Exit status: 0 when no violation reaches --fail-on, 1 when one does, 2 for
 usage or input errors, 3 for internal errors.`,
@@ -61,6 +72,9 @@ usage or input errors, 3 for internal errors.`,
 
   # JSON for CI; fail the job on medium or worse
   oauthlint analyze --format json --fail-on medium flow.har > oauthlint.json
+
+  # A table on the terminal, SARIF for code scanning and an HTML report
+  oauthlint analyze -o sarif=oauthlint.sarif -o html=oauthlint.html flow.har
 
   # Judge the traffic under MCP 2025-06-18 regardless of what it negotiated
   oauthlint analyze --mcp-revision 2025-06-18 flow.har`,
@@ -82,12 +96,14 @@ usage or input errors, 3 for internal errors.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Format, "format", "", "output format: table|tsv|json (default: table on a terminal, tsv when piped)")
+	f.StringVar(&opts.Format, "format", "", "output format for stdout: "+strings.Join(report.Formats(), "|")+" (default: table on a terminal, tsv when piped)")
+	f.StringArrayVarP(&opts.Outputs, "output", "o", nil, "also write a report to a file, as FORMAT=FILE (repeatable), e.g. -o sarif=out.sarif -o html=report.html")
 	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a violation of this severity or worse is found: critical|high|medium|low|info|none")
 	f.StringVar(&opts.MCPRevision, "mcp-revision", "auto", "MCP revision to judge flows under: auto|"+strings.Join(analyze.Revisions, "|"))
 	f.StringSliceVar(&opts.Packs, "packs", []string{"auto"}, "rule packs to run: auto, or a comma list of "+strings.Join(rules.BuiltinPacks, ", "))
 	f.BoolVar(&opts.ShowSecrets, "show-secrets", false, "print tokens, codes and secrets unredacted (never in shared reports)")
 	f.Int64Var(&opts.MaxBody, "max-body", 16<<20, "cap in bytes for each stored body after decoding")
+	addRuleFlags(f, opts)
 	return cmd
 }
 
@@ -132,27 +148,101 @@ func (o *AnalyzeOptions) validate() (rules.Severity, []string, error) {
 	if o.MaxBody <= 0 {
 		return "", nil, usageError("--max-body must be positive")
 	}
+	if _, err := o.outputs(); err != nil {
+		return "", nil, err
+	}
 	return failOn, packs, nil
+}
+
+// outputFile is one -o FORMAT=FILE.
+type outputFile struct {
+	format string
+	path   string
+}
+
+// outputs parses and checks every -o before anything is read, so a typo
+// fails fast instead of after a long analysis.
+func (o *AnalyzeOptions) outputs() ([]outputFile, error) {
+	var out []outputFile
+	seen := map[string]string{}
+	for _, spec := range o.Outputs {
+		format, path, ok := strings.Cut(spec, "=")
+		format, path = strings.TrimSpace(format), strings.TrimSpace(path)
+		if !ok || format == "" || path == "" {
+			return nil, usageError("-o %q: want FORMAT=FILE, e.g. -o sarif=oauthlint.sarif (formats: %s)", spec, strings.Join(report.Formats(), ", "))
+		}
+		if _, err := report.New(format, report.Options{}); err != nil {
+			return nil, usageError("-o %s: %v", spec, err)
+		}
+		if path == "-" {
+			return nil, usageError("-o %s: use --format %s to write to standard output", spec, format)
+		}
+		key := filepath.Clean(path)
+		if prev, dup := seen[key]; dup {
+			return nil, usageError("-o %s: %s is already the target of -o %s", spec, path, prev)
+		}
+		seen[key] = spec
+		if st, err := os.Stat(path); err == nil && st.IsDir() {
+			return nil, usageError("-o %s: %s is a directory; give a file name", spec, path)
+		}
+		if dir := filepath.Dir(path); dir != "" {
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return nil, usageError("-o %s: directory %s does not exist; create it first", spec, dir)
+			}
+		}
+		out = append(out, outputFile{format: format, path: path})
+	}
+	return out, nil
+}
+
+// writeOutputs writes each -o report to a temporary file in the target's
+// directory and renames it into place, so a failed write never leaves a
+// half report where a CI step expects a whole one. Reports shown with
+// --show-secrets are readable by the owner only.
+func writeOutputs(files []outputFile, rep *report.Report, showSecrets bool) error {
+	perm := os.FileMode(0o644)
+	if showSecrets {
+		perm = 0o600
+	}
+	for _, of := range files {
+		p, err := report.New(of.format, report.Options{})
+		if err != nil {
+			return usageError("-o %s=%s: %v", of.format, of.path, err)
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(of.path), "."+filepath.Base(of.path)+".*.tmp")
+		if err != nil {
+			return inputError(fmt.Errorf("-o %s=%s: %w (check that the directory is writable)", of.format, of.path, err))
+		}
+		w := bufio.NewWriter(tmp)
+		err = p.Print(w, rep)
+		if err == nil {
+			err = w.Flush()
+		}
+		if err == nil {
+			err = tmp.Chmod(perm)
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), of.path)
+		}
+		if err != nil {
+			os.Remove(tmp.Name())
+			return inputError(fmt.Errorf("-o %s=%s: writing the %s report: %w", of.format, of.path, of.format, err))
+		}
+	}
+	return nil
 }
 
 func runAnalyze(o *AnalyzeOptions) error {
 	start := o.Now()
-	failOn, packs, err := o.validate()
+	p, err := o.prepare()
 	if err != nil {
 		return err
 	}
-	rs, err := builtin.Rules()
-	if err != nil {
-		return &exitError{code: ExitInternal, err: err}
-	}
-	engine, err := rules.Compile(rs)
-	if err != nil {
-		return &exitError{code: ExitInternal, err: err}
-	}
-
 	var all [][]*capture.Exchange
 	var inputs []report.Input
-	secrets := capture.NewSecretSet()
 	for _, path := range o.Files {
 		prog := newProgress(o.IO, path)
 		exs, info, err := input.Read(path, input.Options{MaxBody: o.MaxBody, Stdin: o.IO.In, Progress: prog.update})
@@ -170,38 +260,9 @@ func runAnalyze(o *AnalyzeOptions) error {
 		inputs = append(inputs, report.Input{File: info.File, Format: string(info.Format), Creator: info.Creator, Entries: info.Entries,
 			Exchanges: info.Exchanges, Truncated: info.Truncated, Sanitized: info.Sanitized, Warnings: info.Warnings})
 	}
-	timeline := capture.Timeline(all...)
-	res := analyze.Analyze(timeline, analyze.Options{MCPRevision: o.MCPRevision})
-	_ = secrets
-	runOpts := rules.RunOptions{Packs: packs}
-	findings := engine.Run(res, runOpts)
-
-	packNames := packs
-	if len(packNames) == 0 {
-		packNames = []string{"auto"}
-	}
-	rep := report.Build(res, findings, report.Meta{
-		Version: Version(), MCPRevision: o.MCPRevision, Packs: packNames, FailOn: string(failOnName(failOn)),
-		ShowSecrets: o.ShowSecrets, Rules: len(engine.Rules()), Inputs: inputs, Duration: o.Now().Sub(start), RunOptions: runOpts,
-	})
-	format := o.Format
-	if format == "" {
-		format = "tsv"
-		if o.IO.OutTTY {
-			format = "table"
-		}
-	}
-	p, err := report.New(format, report.Options{Width: o.IO.Width})
-	if err != nil {
-		return usageError("--format: %v", err)
-	}
-	if err := p.Print(o.IO.Out, rep); err != nil {
-		return fmt.Errorf("writing the report: %w", err)
-	}
-	if failOn != "" && len(rep.Failing(failOn)) > 0 {
-		return errFindings
-	}
-	return nil
+	res := analyze.Analyze(capture.Timeline(all...), analyze.Options{MCPRevision: o.MCPRevision})
+	findings, suppressed := p.judge(res)
+	return p.emit(res, findings, suppressed, inputs, start)
 }
 
 func failOnName(s rules.Severity) rules.Severity {

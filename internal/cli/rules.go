@@ -106,8 +106,15 @@ func newRulesExplainCmd(io *IOStreams) *cobra.Command {
 			}
 			var close []string
 			for _, r := range rs {
-				if strings.Contains(r.ID, id) || strings.HasPrefix(r.ID, strings.SplitN(id, "-", 2)[0]+"-") {
+				if strings.Contains(r.ID, id) {
 					close = append(close, r.ID)
+				}
+			}
+			if len(close) == 0 {
+				for _, r := range rs {
+					if strings.HasPrefix(r.ID, strings.SplitN(id, "-", 2)[0]+"-") {
+						close = append(close, r.ID)
+					}
 				}
 			}
 			hint := "run 'oauthlint rules list' for every rule"
@@ -278,7 +285,7 @@ entry without a want must produce no finding. The HAR log.comment may set
 			}
 			failed := 0
 			for _, f := range files {
-				res, err := e.RunFixture(f)
+				res, err := e.RunFixtureWith(f, rules.RunOptions{ExtraPacks: customPacks(e.Rules())})
 				if err != nil {
 					failed++
 					fmt.Fprintf(io.Out, "FAIL %s: %v\n", f, err)
