@@ -16,7 +16,10 @@ import (
 
 // Want is one expectation written in a fixture entry's comment:
 // "want: RULE-ID" (a fail finding), "want: RULE-ID(not-available)",
-// "want: RULE-ID(low)" or "want: RULE-ID(fail,low)".
+// "want: RULE-ID(low)" or "want: RULE-ID(fail,low)". "*(not-available)"
+// lets any further not-available finding land on the entry (a capture
+// without a whole leg makes every rule about that leg not-available; the
+// fixture names the ones it cares about and tolerates the rest).
 type Want struct {
 	Rule     string
 	Outcome  Outcome
@@ -31,7 +34,7 @@ func (w Want) String() string {
 	return s + ")"
 }
 
-var wantRe = regexp.MustCompile(`^([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)(?:\(([^)]*)\))?$`)
+var wantRe = regexp.MustCompile(`^([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+|\*)(?:\(([^)]*)\))?$`)
 
 // ParseWants reads the expectations of a fixture comment. Text before
 // "want:" is free; several rule ids are separated by spaces or commas
@@ -48,6 +51,9 @@ func ParseWants(comment string) ([]Want, error) {
 			return nil, fmt.Errorf("cannot read expectation %q (want RULE-ID or RULE-ID(outcome,severity))", tok)
 		}
 		w := Want{Rule: m[1], Outcome: Fail}
+		if w.Rule == "*" && m[2] != string(NotAvailable) {
+			return nil, fmt.Errorf("expectation %q: only *(not-available) is allowed as a wildcard", tok)
+		}
 		if m[2] != "" {
 			for _, q := range strings.Split(m[2], ",") {
 				q = strings.TrimSpace(q)
@@ -212,7 +218,7 @@ func (e *Engine) RunFixtureWith(path string, base RunOptions) (FixtureResult, er
 		entry := entryOf(f.Anchor)
 		ok := false
 		for i, w := range wants[entry] {
-			if matched[entry][i] || w.Rule != f.Rule || w.Outcome != f.Outcome {
+			if matched[entry][i] || w.Rule == "*" || w.Rule != f.Rule || w.Outcome != f.Outcome {
 				continue
 			}
 			if w.Severity != "" && w.Severity != f.Severity {
@@ -221,6 +227,13 @@ func (e *Engine) RunFixtureWith(path string, base RunOptions) (FixtureResult, er
 			matched[entry][i] = true
 			ok = true
 			break
+		}
+		if !ok && f.Outcome == NotAvailable {
+			for _, w := range wants[entry] {
+				if w.Rule == "*" {
+					ok = true
+				}
+			}
 		}
 		if !ok {
 			res.Problems = append(res.Problems, fmt.Sprintf("entry %d: unexpected %s(%s,%s) in flow %s: %s", entry, f.Rule, f.Outcome, f.Severity, f.Flow, f.Message))
@@ -233,7 +246,7 @@ func (e *Engine) RunFixtureWith(path string, base RunOptions) (FixtureResult, er
 	sort.Ints(entries)
 	for _, k := range entries {
 		for i, w := range wants[k] {
-			if !matched[k][i] {
+			if !matched[k][i] && w.Rule != "*" {
 				res.Problems = append(res.Problems, fmt.Sprintf("entry %d: want %s, but the rule did not report it there", k, w))
 			}
 		}

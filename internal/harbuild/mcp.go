@@ -646,6 +646,16 @@ func (s Scenario) Build(h *HAR) *Flow {
 	if containsStr(granted, "offline_access") || containsStr(granted, "offline") {
 		tr["refresh_token"] = "ory_rt_" + g.str(43) + "." + g.str(43)
 	}
+	if containsStr(granted, "openid") {
+		// An OpenID provider answers an openid request with an ID token.
+		now := s.Start.Unix() + 5
+		claims := map[string]any{"iss": s.Issuer, "sub": "user-8f14e45f", "aud": []string{clientID}, "iat": now, "exp": now + 3600,
+			"auth_time": now - 2, "at_hash": g.str(22), "jti": g.uuid(), "rat": now - 4, "sid": g.uuid()}
+		if s.Nonce {
+			claims["nonce"] = nonce
+		}
+		tr["id_token"] = g.jwt(map[string]any{"alg": "RS256", "kid": g.uuid(), "typ": "JWT"}, claims)
+	}
 	trb := mustJSON(tr)
 	cc := [][2]string{{"Cache-Control", "no-store"}, {"Pragma", "no-cache"}}
 	if s.TokenCacheControl != "" {
