@@ -103,19 +103,28 @@ type correlator struct {
 	opts  Options
 	flows []*Flow
 	// claimed marks exchanges already assigned as a flow's main leg.
-	claimed map[int]bool
+	claimed   map[int]bool
+	byKind    map[Kind][]*Message
+	originIdx map[string][]*Message
 }
 
+// msgs returns the messages of the given kinds in time order, from an
+// index built once (the correlator asks for the same kinds per flow).
 func (c *correlator) msgs(kinds ...Kind) []*Message {
-	var out []*Message
-	for _, m := range c.res.Messages {
-		for _, k := range kinds {
-			if m.Kind == k {
-				out = append(out, m)
-				break
-			}
+	if c.byKind == nil {
+		c.byKind = map[Kind][]*Message{}
+		for _, m := range c.res.Messages {
+			c.byKind[m.Kind] = append(c.byKind[m.Kind], m)
 		}
 	}
+	if len(kinds) == 1 {
+		return c.byKind[kinds[0]]
+	}
+	var out []*Message
+	for _, k := range kinds {
+		out = append(out, c.byKind[k]...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return seqOf(out[i]) < seqOf(out[j]) })
 	return out
 }
 
@@ -133,8 +142,10 @@ func (c *correlator) run() {
 	for _, f := range c.flows {
 		c.attachDiscovery(f)
 		c.attachRegistration(f)
+		c.attachCIMD(f)
 	}
 	c.attachUnauthenticated()
+	c.attachAux()
 	c.discoveryFlows()
 	sort.SliceStable(c.flows, func(i, j int) bool { return c.flowStart(c.flows[i]) < c.flowStart(c.flows[j]) })
 	for i, f := range c.flows {
@@ -227,8 +238,15 @@ func (c *correlator) authorizationFlows() {
 func continuation(open []*Flow, az *Authorize) *Flow {
 	_, lv := az.Params["login_verifier"]
 	_, cv := az.Params["consent_verifier"]
+	// A form posted back to the authorization endpoint without its own
+	// response_type (a consent or login form of the AS) continues the
+	// latest attempt there.
+	formPost := az.HTTP.Method == "POST" && az.ResponseType == ""
 	for i := len(open) - 1; i >= 0; i-- {
 		p := open[i].Authorize
+		if formPost && p.HTTP.Endpoint == az.HTTP.Endpoint && az.HTTP.TimeMS-p.HTTP.TimeMS <= int64(30*time.Minute/time.Millisecond) {
+			return open[i]
+		}
 		if p.ClientID != az.ClientID || p.HTTP.Endpoint != az.HTTP.Endpoint {
 			continue
 		}
@@ -385,7 +403,7 @@ func (c *correlator) pairTokens(open []*Flow) {
 			// Only a callback the client is seen receiving proves a code
 			// exchange should follow; a Location header alone does not
 			// (the browser may never have reached the client).
-			f.addMissing(KindToken, "the callback delivered a code but no token request redeeming it is in the capture (back channel not captured?)", f.Callback.HTTP.ID)
+			f.addMissing(KindToken, "the callback delivered a code but no token request redeeming it is in the capture; the back channel was probably not captured", f.Callback.HTTP.ID)
 		}
 	}
 }
@@ -401,11 +419,35 @@ func methodOr(m string) string {
 // a flow of its own (client_credentials, device code, or a code exchange
 // whose browser leg was not captured).
 func (c *correlator) tokenFlows() {
+	byDeviceCode := map[string]*Flow{}
 	for _, m := range c.msgs(KindToken) {
 		if c.claimed[seqOf(m)] {
 			continue
 		}
 		t := m.View.(*Token)
+		c.claimed[seqOf(m)] = true
+		// A code exchange retried with the same code (after a DPoP nonce
+		// error, a timeout) belongs to the flow that first redeemed it.
+		if f := c.retryOf(t); f != nil {
+			f.Tokens = append(f.Tokens, t)
+			if !f.Token.Response.OK && t.Response.OK {
+				f.Token = t
+			}
+			c.addStep(f, KindToken, m)
+			continue
+		}
+		// Device-code polls share one flow per device_code.
+		dc, _ := first(t.Params, "device_code")
+		if t.GrantType == "urn:ietf:params:oauth:grant-type:device_code" && dc != "" {
+			if f := byDeviceCode[dc]; f != nil {
+				f.Tokens = append(f.Tokens, t)
+				if t.Response.OK {
+					f.Token = t
+				}
+				c.addStep(f, KindToken, m)
+				continue
+			}
+		}
 		kind := t.GrantType
 		if kind == "" {
 			kind = "token"
@@ -414,13 +456,34 @@ func (c *correlator) tokenFlows() {
 		f.Token = t
 		f.Tokens = append(f.Tokens, t)
 		f.ClientID = t.ClientID
-		c.claimed[seqOf(m)] = true
 		c.addStep(f, KindToken, m)
+		if dc != "" {
+			byDeviceCode[dc] = f
+		}
 		if t.GrantType == "authorization_code" {
-			f.addMissing(KindAuthorize, "the token request redeems an authorization code, so an authorization request happened, but the capture does not hold it (browser leg not captured?)", t.HTTP.ID)
+			f.addMissing(KindAuthorize, "the token request redeems an authorization code, so an authorization request happened; the browser leg is not in the capture", t.HTTP.ID)
 			f.addMissing(KindCallback, "the code came back through a callback the capture does not hold", t.HTTP.ID)
 		}
 	}
+}
+
+// retryOf finds the flow whose code exchange t repeats: the same code at
+// the same token endpoint, earlier.
+func (c *correlator) retryOf(t *Token) *Flow {
+	if t.GrantType != "authorization_code" || !t.HasCode {
+		return nil
+	}
+	var best *Flow
+	for _, f := range c.flows {
+		for _, prev := range f.Tokens {
+			if prev != t && prev.HasCode && prev.Code == t.Code && prev.HTTP.Endpoint == t.HTTP.Endpoint && prev.HTTP.ID < t.HTTP.ID {
+				if best == nil || prev.HTTP.ID > best.Token.HTTP.ID {
+					best = f
+				}
+			}
+		}
+	}
+	return best
 }
 
 // refreshes attaches each refresh to the flow that issued the refresh
@@ -530,6 +593,101 @@ func (c *correlator) attachUnauthenticated() {
 			c.addStep(best, KindResource, m)
 		}
 	}
+}
+
+// auxEndpoint names the AS metadata member of each context kind.
+var auxEndpoint = map[Kind]string{
+	KindJWKS:                "jwks_uri",
+	KindUserinfo:            "userinfo_endpoint",
+	KindRevocation:          "revocation_endpoint",
+	KindIntrospection:       "introspection_endpoint",
+	KindDeviceAuthorization: "device_authorization_endpoint",
+}
+
+// attachAux gives context messages to flows: a revocation,
+// introspection or userinfo call to the flow that issued the token it
+// carries; a device authorization to the flow whose polls use its
+// device_code; otherwise the flow whose AS metadata names the endpoint
+// (or, for a CORS preflight, whose resource or AS origin it targets) that
+// is nearest before it.
+func (c *correlator) attachAux() {
+	byToken := map[string]*Flow{}
+	byDevice := map[string]*Flow{}
+	for _, f := range c.flows {
+		for _, t := range append(append([]*Token{}, f.Tokens...), f.Refreshes...) {
+			if t.Response.HasAccessToken {
+				byToken[t.Response.AccessToken] = f
+			}
+			if t.Response.HasRefreshToken {
+				byToken[t.Response.RefreshToken] = f
+			}
+			if dc, ok := first(t.Params, "device_code"); ok && dc != "" {
+				byDevice[dc] = f
+			}
+		}
+	}
+	for _, m := range c.msgs(KindJWKS, KindUserinfo, KindRevocation, KindIntrospection, KindDeviceAuthorization, KindPreflight) {
+		v, ok := m.View.(*Aux)
+		if !ok {
+			continue
+		}
+		var f *Flow
+		switch m.Kind {
+		case KindRevocation, KindIntrospection:
+			if tok, ok := nonEmpty(v.HTTP.Form, "token"); ok {
+				f = byToken[tok]
+			}
+		case KindUserinfo:
+			if _, tok, ok := strings.Cut(strings.TrimSpace(m.HTTP.ex.Request.Headers.Get("Authorization")), " "); ok {
+				f = byToken[strings.TrimSpace(tok)]
+			}
+		case KindDeviceAuthorization:
+			if dc, ok := strField(v.HTTP.ResponseJSON, "device_code"); ok {
+				f = byDevice[dc]
+			}
+		}
+		if f == nil {
+			f = c.nearestFlow(seqOf(m), func(f *Flow) bool {
+				if m.Kind == KindPreflight {
+					o := v.HTTP.Origin
+					return (f.Resource != "" && oauth.Origin(f.Resource) == o) || (f.Issuer != "" && oauth.Origin(f.Issuer) == o)
+				}
+				a := f.ASMetadata
+				if a == nil {
+					return false
+				}
+				ep, _ := strField(a.Doc, auxEndpoint[m.Kind])
+				return ep != "" && oauth.WithoutQuery(ep) == v.HTTP.Endpoint
+			})
+		}
+		if f != nil {
+			f.Aux = append(f.Aux, v)
+			c.addStep(f, m.Kind, m)
+		}
+	}
+}
+
+// nearestFlow returns the matching flow that started last before seq,
+// else the first one after it.
+func (c *correlator) nearestFlow(seq int, match func(*Flow) bool) *Flow {
+	var before, after *Flow
+	for _, f := range c.flows {
+		if !match(f) {
+			continue
+		}
+		start := c.flowStart(f)
+		if start <= seq {
+			if before == nil || start > c.flowStart(before) {
+				before = f
+			}
+		} else if after == nil || start < c.flowStart(after) {
+			after = f
+		}
+	}
+	if before != nil {
+		return before
+	}
+	return after
 }
 
 // flowAnchor is the exchange id the flow's authorization (or first token
@@ -679,11 +837,11 @@ func (c *correlator) attachDiscovery(f *Flow) {
 		prmURLs[oauth.InsertWellKnown(ch.ResourceURL, oauth.WellKnownPRM)] = true
 		prmURLs[oauth.InsertWellKnown(ch.HTTP.Origin, oauth.WellKnownPRM)] = true
 	}
-	for _, m := range c.res.Messages {
+	if end >= len(c.res.Messages) {
+		end = len(c.res.Messages) - 1
+	}
+	for _, m := range c.res.Messages[start : end+1] {
 		s := seqOf(m)
-		if s < start || s > end {
-			continue
-		}
 		switch v := m.View.(type) {
 		case *PRM:
 			if prmURLs[v.HTTP.URL] || v == prm {
@@ -782,6 +940,44 @@ func (c *correlator) attachRegistration(f *Flow) {
 	if attemptMsg != nil && attempt != best && attempt.HTTP.ex.Seq > best.HTTP.ex.Seq {
 		f.Registrations = append(f.Registrations, attempt)
 		c.addStep(f, KindRegistration, attemptMsg)
+	}
+}
+
+// attachCIMD gives a flow whose client_id is a URL the fetches of that URL:
+// the client ID metadata document the authorization server reads, present
+// when the capture holds the server's side (a proxy or pcap in front of
+// the AS). When the server accepted the client_id (a code came back) and
+// the capture lacks the fetch, the fetch is a missing leg: the server
+// cannot have validated the redirect URI without the document.
+func (c *correlator) attachCIMD(f *Flow) {
+	az := f.Authorize
+	if az == nil || !strings.HasPrefix(strings.ToLower(az.ClientID), "https://") {
+		return
+	}
+	// An https client_id the server issued at registration is an ordinary
+	// identifier, not a document URL.
+	for _, m := range c.msgs(KindRegistration) {
+		if r := m.View.(*Registration); r.Registered && r.ClientID == az.ClientID {
+			return
+		}
+	}
+	for _, m := range c.msgs(KindCIMD) {
+		v, ok := m.View.(*Aux)
+		if !ok || v.HTTP.URL != az.ClientID {
+			continue
+		}
+		dup := false
+		for _, x := range f.Aux {
+			dup = dup || x == v
+		}
+		if !dup {
+			f.Aux = append(f.Aux, v)
+			c.addStep(f, KindCIMD, m)
+		}
+	}
+	if len(f.Messages(KindCIMD)) == 0 && f.Callback != nil && f.Callback.HasCode {
+		f.addMissing(KindCIMD, "the authorization server accepted the client ID metadata document URL "+az.ClientID+
+			", so it read the document; the authorization server makes that fetch, and the capture does not hold it", az.HTTP.ID)
 	}
 }
 

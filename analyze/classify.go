@@ -11,17 +11,17 @@ import (
 // before classification so that a request is recognised by the metadata
 // that named it, wherever in the capture that metadata appears.
 type knowledge struct {
-	authz, token, registration, revocation, introspection, userinfo, jwks, par map[string]bool
-	prmURLs                                                                    map[string]bool
-	redirectURIs                                                               map[string]bool
-	clientIDURLs                                                               map[string]bool
+	authz, token, registration, revocation, introspection, userinfo, jwks, par, device map[string]bool
+	prmURLs                                                                            map[string]bool
+	redirectURIs                                                                       map[string]bool
+	clientIDURLs                                                                       map[string]bool
 }
 
 func newKnowledge() *knowledge {
 	return &knowledge{
 		authz: map[string]bool{}, token: map[string]bool{}, registration: map[string]bool{},
 		revocation: map[string]bool{}, introspection: map[string]bool{}, userinfo: map[string]bool{},
-		jwks: map[string]bool{}, par: map[string]bool{},
+		jwks: map[string]bool{}, par: map[string]bool{}, device: map[string]bool{},
 		prmURLs: map[string]bool{}, redirectURIs: map[string]bool{}, clientIDURLs: map[string]bool{},
 	}
 }
@@ -48,6 +48,7 @@ func (k *knowledge) learn(h *HTTP) {
 		add(k.userinfo, "userinfo_endpoint")
 		add(k.jwks, "jwks_uri")
 		add(k.par, "pushed_authorization_request_endpoint")
+		add(k.device, "device_authorization_endpoint")
 	}
 	if h.HasResponse && (h.Status == 401 || h.Status == 403) {
 		if chs, _ := ParseWWWAuthenticate(h.ResponseHeaders["www-authenticate"]...); len(chs) > 0 {
@@ -137,12 +138,18 @@ func bearerish(h *HTTP) bool {
 }
 
 func (k *knowledge) isASEndpoint(e string) bool {
-	return k.authz[e] || k.token[e] || k.registration[e] || k.revocation[e] || k.introspection[e] || k.userinfo[e] || k.par[e]
+	return k.authz[e] || k.token[e] || k.registration[e] || k.revocation[e] || k.introspection[e] || k.userinfo[e] || k.par[e] || k.device[e]
 }
 
 // classify says what kind of OAuth message an exchange is.
 func classify(h *HTTP, k *knowledge) Kind {
-	if h.Method == "CONNECT" || h.Method == "OPTIONS" {
+	if h.Method == "CONNECT" {
+		return KindOther
+	}
+	if h.Method == "OPTIONS" {
+		if len(h.RequestHeaders["access-control-request-method"]) > 0 {
+			return KindPreflight
+		}
 		return KindOther
 	}
 	e := h.Endpoint
@@ -165,6 +172,8 @@ func classify(h *HTTP, k *knowledge) Kind {
 		return KindRegistration
 	case k.authz[e] || k.par[e] || (hasAuthorizeParams(h.Query) && h.Method == "GET"):
 		return KindAuthorize
+	case h.Method == "POST" && (k.device[e] || looksLikeDeviceAuthorization(h)):
+		return KindDeviceAuthorization
 	case k.revocation[e]:
 		return KindRevocation
 	case k.introspection[e]:
@@ -189,6 +198,9 @@ func classify(h *HTTP, k *knowledge) Kind {
 		return KindChallenge
 	}
 	if bearerish(h) || isMCPRequest(h) {
+		return KindResource
+	}
+	if _, ok := h.Query["access_token"]; ok && h.Method == "GET" {
 		return KindResource
 	}
 	return KindOther
@@ -218,4 +230,23 @@ func resolveLocation(base, loc string) string {
 		return loc
 	}
 	return b.ResolveReference(l).String()
+}
+
+// looksLikeDeviceAuthorization recognises an RFC 8628 device
+// authorization request whose AS metadata was not captured (GitHub's
+// /login/device/code, Auth0's /oauth/device/code, Entra's /devicecode).
+func looksLikeDeviceAuthorization(h *HTTP) bool {
+	if _, ok := h.Form["client_id"]; !ok {
+		return false
+	}
+	if _, ok := h.Form["grant_type"]; ok {
+		return false
+	}
+	p := strings.TrimSuffix(strings.ToLower(h.Path), "/")
+	for _, suffix := range []string{"/device/code", "/device_authorization", "/devicecode", "/device/authorize"} {
+		if strings.HasSuffix(p, suffix) {
+			return true
+		}
+	}
+	return false
 }

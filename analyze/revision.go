@@ -80,7 +80,7 @@ func (c *correlator) detectRevision(f *Flow) MCPInfo {
 			best = &cp
 		}
 	}
-	for _, m := range c.res.Messages {
+	for _, m := range c.byOrigin()[origin] {
 		h := m.HTTP
 		if h.Endpoint != target && !(h.Origin == origin && isMCPRequest(h)) {
 			continue
@@ -155,4 +155,17 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// byOrigin indexes messages by request origin, built once.
+func (c *correlator) byOrigin() map[string][]*Message {
+	if c.originIdx == nil {
+		c.originIdx = map[string][]*Message{}
+		for _, m := range c.res.Messages {
+			if m.HTTP != nil {
+				c.originIdx[m.HTTP.Origin] = append(c.originIdx[m.HTTP.Origin], m)
+			}
+		}
+	}
+	return c.originIdx
 }

@@ -27,11 +27,16 @@ const (
 	KindIntrospection Kind = "introspection"
 	KindJWKS          Kind = "jwks"
 	KindUserinfo      Kind = "userinfo"
-	KindOther         Kind = "other"
+	// KindPreflight is a CORS preflight (OPTIONS with
+	// Access-Control-Request-Method) to a resource or AS endpoint.
+	KindPreflight Kind = "preflight"
+	// KindDeviceAuthorization is an RFC 8628 device authorization request.
+	KindDeviceAuthorization Kind = "device_authorization"
+	KindOther               Kind = "other"
 )
 
 // MessageKinds lists the kinds a rule can apply to, in flow order.
-var MessageKinds = []Kind{KindChallenge, KindPRM, KindASMetadata, KindRegistration, KindCIMD, KindAuthorize, KindCallback, KindToken, KindRefresh, KindResource, KindRevocation, KindIntrospection, KindJWKS, KindUserinfo}
+var MessageKinds = []Kind{KindChallenge, KindPRM, KindASMetadata, KindRegistration, KindCIMD, KindAuthorize, KindCallback, KindToken, KindRefresh, KindResource, KindRevocation, KindIntrospection, KindJWKS, KindUserinfo, KindPreflight, KindDeviceAuthorization}
 
 // PRM is a protected resource metadata fetch (RFC 9728).
 type PRM struct {
@@ -544,6 +549,12 @@ func newResource(h HTTP) *Resource {
 		r.AuthScheme = scheme
 		r.Token = strings.TrimSpace(cred)
 		r.HasToken = r.Token != ""
+	} else if t, ok := nonEmpty(h.Query, "access_token"); ok {
+		// A token in the URL (EventSource workarounds): still the token
+		// this request presents.
+		r.AuthScheme = "query"
+		r.Token = t
+		r.HasToken = true
 	}
 	if m, ok := h.RequestJSON["method"].(string); ok {
 		r.MCPMethod = m

@@ -10,6 +10,7 @@ import (
 	"cel.dev/cel-go/common/types"
 
 	"github.com/oauthlint/oauthlint/analyze"
+	"github.com/oauthlint/oauthlint/analyze/oauth"
 	"github.com/oauthlint/oauthlint/capture"
 )
 
@@ -176,10 +177,9 @@ func ActivePacks(f *analyze.Flow, opts RunOptions) []string {
 // findings, post-processed (deduplicated, sorted).
 func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
 	var out []Finding
-	all := make([]*analyze.Flow, len(res.Flows))
-	copy(all, res.Flows)
+	related := RelatedFlows(res.Flows, MaxRelatedFlows)
 	for _, f := range res.Flows {
-		f.All = all
+		f.All = related[f]
 		active := ActivePacks(f, opts)
 		for _, c := range e.rules {
 			packs := intersect(c.rule.Packs, active)
@@ -218,20 +218,22 @@ func intersect(a, b []string) []string {
 // zero values bound to variables a flow has no message for, so that every
 // declared variable is always bound.
 var zeroViews = map[string]any{
-	string(analyze.KindPRM):           &analyze.PRM{},
-	string(analyze.KindChallenge):     &analyze.Challenge{},
-	string(analyze.KindASMetadata):    &analyze.ASMetadata{},
-	string(analyze.KindRegistration):  &analyze.Registration{},
-	string(analyze.KindAuthorize):     &analyze.Authorize{},
-	string(analyze.KindCallback):      &analyze.Callback{},
-	string(analyze.KindToken):         &analyze.Token{},
-	string(analyze.KindRefresh):       &analyze.Token{},
-	string(analyze.KindResource):      &analyze.Resource{},
-	string(analyze.KindCIMD):          &analyze.Aux{},
-	string(analyze.KindRevocation):    &analyze.Aux{},
-	string(analyze.KindIntrospection): &analyze.Aux{},
-	string(analyze.KindJWKS):          &analyze.Aux{},
-	string(analyze.KindUserinfo):      &analyze.Aux{},
+	string(analyze.KindPRM):                 &analyze.PRM{},
+	string(analyze.KindChallenge):           &analyze.Challenge{},
+	string(analyze.KindASMetadata):          &analyze.ASMetadata{},
+	string(analyze.KindRegistration):        &analyze.Registration{},
+	string(analyze.KindAuthorize):           &analyze.Authorize{},
+	string(analyze.KindCallback):            &analyze.Callback{},
+	string(analyze.KindToken):               &analyze.Token{},
+	string(analyze.KindRefresh):             &analyze.Token{},
+	string(analyze.KindResource):            &analyze.Resource{},
+	string(analyze.KindCIMD):                &analyze.Aux{},
+	string(analyze.KindRevocation):          &analyze.Aux{},
+	string(analyze.KindIntrospection):       &analyze.Aux{},
+	string(analyze.KindJWKS):                &analyze.Aux{},
+	string(analyze.KindUserinfo):            &analyze.Aux{},
+	string(analyze.KindPreflight):           &analyze.Aux{},
+	string(analyze.KindDeviceAuthorization): &analyze.Aux{},
 }
 
 // baseVars binds flow and, for every kind, the flow's primary message of
@@ -354,6 +356,12 @@ func describeKind(k analyze.Kind) string {
 		return "401/403 challenge"
 	case analyze.KindRegistration:
 		return "client registration"
+	case analyze.KindCIMD:
+		return "client ID metadata document fetch"
+	case analyze.KindRefresh:
+		return "refresh request"
+	case analyze.KindResource:
+		return "resource request"
 	}
 	return strings.ReplaceAll(string(k), "_", " ")
 }
@@ -388,7 +396,7 @@ func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string,
 		fd := c.base(res, f, packs, vars)
 		fd.Outcome = NotAvailable
 		fd.Anchor = anchorOf(target, na.ImpliedBy)
-		fd.Message = fmt.Sprintf("%s: cannot be checked: the %s was not captured (%s)", c.rule.Title, describeKind(na.Kind), na.Reason)
+		fd.Message = fmt.Sprintf("%s: cannot be checked: the %s was not captured: %s", c.rule.Title, describeKind(na.Kind), na.Reason)
 		fd.Evidence = []Evidence{{Exchange: na.ImpliedBy, Ref: refOf(res, na.ImpliedBy), Field: string(na.Kind), Value: "(not captured)"}}
 		return []Finding{fd}
 	}
@@ -543,4 +551,126 @@ func (c *compiled) errorFinding(res *analyze.Result, f *analyze.Flow, packs []st
 	fd.Message = fmt.Sprintf("rule %s could not be evaluated: %s: %v (%s)", c.rule.ID, field, err, c.rule.file)
 	fd.Fix = "fix the rule file, or report this to the rule's author"
 	return fd
+}
+
+// MaxRelatedFlows bounds the flows a cross-flow rule sees through the
+// flows variable: the flow itself and its nearest related flows in time.
+// Without a bound, rules comparing every flow with every other would make
+// a long capture quadratic.
+const MaxRelatedFlows = 64
+
+// RelatedFlows returns, for each flow, the flows that share something
+// with it (client_id, authorization server, protected resource, redirect
+// URI, or a code or token value), nearest in time first, at most max
+// including the flow itself, in time order.
+func RelatedFlows(flows []*analyze.Flow, max int) map[*analyze.Flow][]*analyze.Flow {
+	byKey := map[string][]int{}
+	keys := make([][]string, len(flows))
+	for i, f := range flows {
+		ks := flowKeys(f)
+		keys[i] = ks
+		for _, k := range ks {
+			byKey[k] = append(byKey[k], i)
+		}
+	}
+	out := make(map[*analyze.Flow][]*analyze.Flow, len(flows))
+	for i, f := range flows {
+		seen := map[int]bool{i: true}
+		cand := []int{i}
+		for _, k := range keys[i] {
+			for _, j := range byKey[k] {
+				if !seen[j] {
+					seen[j] = true
+					cand = append(cand, j)
+				}
+			}
+		}
+		if len(cand) > max {
+			// Flows are in time order: nearest by index is nearest in time.
+			sort.Slice(cand, func(a, b int) bool { return absInt(cand[a]-i) < absInt(cand[b]-i) })
+			cand = cand[:max]
+		}
+		sort.Ints(cand)
+		rel := make([]*analyze.Flow, len(cand))
+		for n, j := range cand {
+			rel[n] = flows[j]
+		}
+		out[f] = rel
+	}
+	return out
+}
+
+func flowKeys(f *analyze.Flow) []string {
+	var ks []string
+	add := func(prefix, v string) {
+		if v != "" {
+			ks = append(ks, prefix+v)
+		}
+	}
+	add("client:", f.ClientID)
+	add("as:", oauth.Origin(f.Issuer))
+	add("resource:", oauth.Origin(f.Resource))
+	for _, a := range f.ASMetadatas {
+		add("as:", a.HTTP.Origin)
+		// Every endpoint the metadata names is the same AS (mTLS aliases
+		// included).
+		for _, v := range a.Doc {
+			switch x := v.(type) {
+			case string:
+				if strings.HasPrefix(x, "https://") || strings.HasPrefix(x, "http://") {
+					add("as:", oauth.Origin(x))
+				}
+			case map[string]any:
+				for _, y := range x {
+					if u, ok := y.(string); ok {
+						add("as:", oauth.Origin(u))
+					}
+				}
+			}
+		}
+	}
+	if f.Authorize != nil {
+		// A delegating AS sends the browser on to an upstream one: link
+		// the flows through the URL one redirects to and the other starts
+		// at.
+		add("authz:", f.Authorize.HTTP.URL)
+		for _, st := range f.Steps() {
+			if st.Kind == analyze.KindAuthorize && st.Ex.Response != nil {
+				if loc := st.Ex.Response.Headers.Get("Location"); loc != "" {
+					if u, err := st.Ex.Request.URL.Parse(loc); err == nil {
+						add("authz:", u.String())
+					}
+				}
+			}
+		}
+		add("redirect:", f.Authorize.RedirectURI)
+		add("client:", f.Authorize.ClientID)
+		add("as:", oauth.Origin(f.Authorize.HTTP.URL))
+	}
+	for _, t := range append(append([]*analyze.Token{}, f.Tokens...), f.Refreshes...) {
+		add("as:", t.HTTP.Origin)
+		add("client:", t.ClientID)
+		add("code:", t.Code)
+		add("token:", t.Response.AccessToken)
+		add("token:", t.RefreshToken)
+	}
+	for _, r := range f.Registrations {
+		add("as:", r.HTTP.Origin)
+		add("client:", r.ClientID)
+	}
+	for _, r := range f.Resources {
+		add("resource:", r.HTTP.Origin)
+		add("token:", r.Token)
+	}
+	for _, c := range f.Challenges {
+		add("resource:", c.HTTP.Origin)
+	}
+	return ks
+}
+
+func absInt(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -1540,28 +1540,6 @@ func rsServerIP(h *analyze.HTTP) string {
 	return ""
 }
 
-// rsUpstreamLeg reports whether the flow's authorization request is the
-// upstream leg of an authorization server that delegates to another one
-// (MCP proxy servers): the browser reached it through the Location of
-// another flow's authorization response, so the MCP client did not build
-// it. (authorize_chained of the AZ rules answers the same question; this
-// copy keeps the SEQ rules loadable on their own.)
-func rsUpstreamLeg(f *analyze.Flow, flows []*analyze.Flow) bool {
-	if f.Authorize == nil {
-		return false
-	}
-	for _, g := range flows {
-		a := g.Authorize
-		if g == f || a == nil || a.Location == "" || a.HTTP.ID >= f.Authorize.HTTP.ID {
-			continue
-		}
-		if rsResolveRef(a.HTTP.URL, a.Location) == f.Authorize.HTTP.URL {
-			return true
-		}
-	}
-	return false
-}
-
 func rsHTTPID(v any) int {
 	if h := analyze.HTTPOf(v); h != nil {
 		return h.ID
@@ -1854,8 +1832,6 @@ func init() {
 			}
 			return rsNative(&analyze.PRM{})
 		}))
-	reg("upstream_leg(flow, flows)", "true when the flow's authorization request is the upstream leg of a delegating (proxy) authorization server, reached through another flow's authorization redirect",
-		rsFn2("upstream_leg", rsTFlow, rsTFlows, cel.BoolType, func(f, fs ref.Val) ref.Val { return types.Bool(rsUpstreamLeg(rsArgFlow(f), rsArgFlows(fs))) }))
 	reg("stepup_problem(flows, flow, challenge)", "what a client did wrong after a 403 insufficient_scope (retry, refresh only, re-authorization without the scopes), or ''",
 		rsFn3("stepup_problem", rsTFlows, rsTFlow, rsTChallenge, cel.StringType, func(a ...ref.Val) ref.Val {
 			c, _ := a[2].Value().(*analyze.Challenge)

@@ -1,0 +1,49 @@
+package rules
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/oauthlint/oauthlint/analyze"
+)
+
+func TestRelatedFlowsBounded(t *testing.T) {
+	var flows []*analyze.Flow
+	for i := 0; i < 300; i++ {
+		client := "shared"
+		if i%3 == 0 {
+			client = fmt.Sprintf("solo-%d", i)
+		}
+		flows = append(flows, &analyze.Flow{ID: fmt.Sprint(i), ClientID: client})
+	}
+	rel := RelatedFlows(flows, 16)
+	for i, f := range flows {
+		r := rel[f]
+		if len(r) == 0 || len(r) > 16 {
+			t.Fatalf("flow %d: %d related", i, len(r))
+		}
+		self := false
+		for j, g := range r {
+			self = self || g == f
+			if j > 0 && r[j-1].ID >= g.ID && len(r[j-1].ID) >= len(g.ID) {
+				// time (index) order
+				t.Fatalf("flow %d: related not in order", i)
+			}
+			if f.ClientID != "shared" && g != f {
+				t.Fatalf("flow %d (%s) related to %s", i, f.ClientID, g.ClientID)
+			}
+		}
+		if !self {
+			t.Fatalf("flow %d does not see itself", i)
+		}
+	}
+	// The nearest related flows are kept.
+	r := rel[flows[150]]
+	for _, g := range r {
+		var n int
+		fmt.Sscan(g.ID, &n)
+		if n < 150-30 || n > 150+30 {
+			t.Errorf("flow 150 sees distant flow %d", n)
+		}
+	}
+}
