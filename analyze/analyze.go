@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oauthlint/oauthlint/analyze/oauth"
@@ -42,6 +43,19 @@ type Result struct {
 	Flows    []*Flow
 	// Secrets holds every credential value seen, for redaction.
 	Secrets *capture.SecretSet
+
+	memo sync.Map
+}
+
+// Memo returns the value cached under key for this analysis, building it
+// once. Rule helpers use it for capture-wide indexes, so that a question
+// asked for every flow is answered from one pass over the capture.
+func (r *Result) Memo(key string, build func() any) any {
+	if v, ok := r.memo.Load(key); ok {
+		return v
+	}
+	v, _ := r.memo.LoadOrStore(key, build())
+	return v
 }
 
 // Analyze classifies and correlates the exchanges of a merged timeline
@@ -51,14 +65,38 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 	res := &Result{Exchanges: exs, Secrets: capture.NewSecretSet()}
 	k := newKnowledge()
 	https := make([]HTTP, len(exs))
+	light := make([]bool, len(exs))
 	for i, ex := range exs {
 		ex.Seq = i
-		https[i] = newHTTP(ex)
-		k.learn(&https[i])
-		collectSecrets(res.Secrets, ex, &https[i])
+		// Traffic that cannot be OAuth or MCP (static assets, plain API
+		// calls without credentials) gets a light view: parsing every
+		// body of a large capture would dominate the run.
+		if maybeOAuth(ex) {
+			https[i] = newHTTP(ex)
+			k.learn(&https[i])
+			collectSecrets(res.Secrets, ex, &https[i])
+		} else {
+			https[i] = newLightHTTP(ex)
+			light[i] = true
+			addHeaderSecrets(res.Secrets, ex.Request.Headers)
+			if ex.Response != nil {
+				addHeaderSecrets(res.Secrets, ex.Response.Headers)
+			}
+		}
 	}
-	for i := range exs {
+	for i, ex := range exs {
 		h := &https[i]
+		if light[i] {
+			// An endpoint the metadata named (a JWKS or userinfo URL
+			// without credentials, a client ID metadata document) is
+			// looked at in full after all.
+			if !k.named(h) {
+				res.Messages = append(res.Messages, &Message{Kind: KindOther, HTTP: h})
+				continue
+			}
+			https[i] = newHTTP(ex)
+			collectSecrets(res.Secrets, ex, &https[i])
+		}
 		kind := classify(h, k)
 		m := &Message{Kind: kind, HTTP: h}
 		switch kind {
@@ -1145,6 +1183,7 @@ func (c *correlator) flowStart(f *Flow) int {
 // finish derives everything computed from the flow's messages: order,
 // client type, scope provenance, MCP revision, message→flow links.
 func (c *correlator) finish(f *Flow) {
+	f.res = c.res
 	sort.SliceStable(f.steps, func(i, j int) bool { return f.steps[i].Ex.Seq < f.steps[j].Ex.Seq })
 	sort.SliceStable(f.Resources, func(i, j int) bool { return f.Resources[i].HTTP.ID < f.Resources[j].HTTP.ID })
 	if len(f.steps) > 0 {

@@ -250,3 +250,10 @@ func looksLikeDeviceAuthorization(h *HTTP) bool {
 	}
 	return false
 }
+
+// named reports whether the metadata, a challenge, a registration or an
+// authorization request named this exchange's URL.
+func (k *knowledge) named(h *HTTP) bool {
+	e := h.Endpoint
+	return k.isASEndpoint(e) || k.jwks[e] || k.prmURLs[e] || k.redirectURIs[e] || k.clientIDURLs[h.URL]
+}

@@ -92,7 +92,11 @@ type Flow struct {
 
 	missing []MissingLeg
 	steps   []Step
+	res     *Result
 }
+
+// Capture returns the analysis the flow belongs to.
+func (f *Flow) Capture() *Result { return f.res }
 
 // MCPInfo says which MCP revision a flow is judged under and why.
 type MCPInfo struct {

@@ -255,3 +255,78 @@ func strList(m map[string]any, k string) ([]string, bool) {
 	}
 	return out, true
 }
+
+// newLightHTTP is the view of an exchange that cannot be OAuth or MCP:
+// where it is and what it was, without parsing headers or bodies.
+func newLightHTTP(ex *capture.Exchange) HTTP {
+	req := ex.Request
+	u := req.URL
+	h := HTTP{
+		ID:     ex.Seq + 1,
+		Ref:    ex.Ref.String(),
+		Method: req.Method,
+		URL:    u.String(),
+		Scheme: strings.ToLower(u.Scheme),
+		Host:   strings.ToLower(u.Host),
+		Path:   u.Path,
+		ex:     ex,
+	}
+	if !ex.Start.IsZero() {
+		h.TimeMS = ex.Start.UnixMilli()
+	}
+	h.Endpoint = endpointOf(u)
+	if u.Scheme != "" && u.Host != "" {
+		h.Origin = h.Scheme + "://" + h.Host
+	}
+	if r := ex.Response; r != nil {
+		h.HasResponse = true
+		h.Status = r.Status
+	}
+	return h
+}
+
+// oauthQueryParams are query parameters only OAuth and MCP traffic carries.
+var oauthQueryParams = []string{"response_type=", "client_id=", "code=", "state=", "error=", "access_token=", "login_verifier=", "consent_verifier=", "iss="}
+
+// maybeOAuth is a cheap test on the raw exchange: false means it cannot be
+// an OAuth or MCP message (no credentials, no OAuth parameters, no
+// well-known path, no form or JSON request, no challenge, no redirect
+// carrying a code, no event stream).
+func maybeOAuth(ex *capture.Exchange) bool {
+	req := ex.Request
+	for _, f := range req.Headers {
+		switch strings.ToLower(f.Name) {
+		case "authorization", "dpop", "mcp-protocol-version", "mcp-session-id", "access-control-request-method":
+			return true
+		}
+	}
+	if strings.Contains(req.URL.Path, "/.well-known/") {
+		return true
+	}
+	if q := req.URL.RawQuery; q != "" {
+		for _, p := range oauthQueryParams {
+			if strings.HasPrefix(q, p) || strings.Contains(q, "&"+p) {
+				return true
+			}
+		}
+	}
+	if len(req.Body) > 0 {
+		mt := req.Headers.MediaType()
+		if mt == "" || strings.Contains(mt, "json") || mt == "application/x-www-form-urlencoded" || strings.HasPrefix(mt, "text/") {
+			return true
+		}
+	}
+	if r := ex.Response; r != nil {
+		switch {
+		case r.Status == 401 || r.Status == 403:
+			return true
+		case r.Status >= 300 && r.Status < 400:
+			loc := r.Headers.Get("Location")
+			return strings.Contains(loc, "code=") || strings.Contains(loc, "error=") || strings.Contains(loc, "access_token=")
+		}
+		if mt := r.Headers.MediaType(); strings.Contains(mt, "event-stream") {
+			return true
+		}
+	}
+	return false
+}

@@ -206,7 +206,11 @@ func functions() []cel.EnvOption {
 type program struct {
 	src  string
 	prg  cel.Program
-	refs map[string]bool // variables the expression reads
+	// partial evaluates with unknowns (legs the capture lacks); built
+	// only for preconditions, and used only when a leg is missing, since
+	// partial evaluation costs on every run.
+	partial cel.Program
+	refs    map[string]bool // variables the expression reads
 }
 
 // compileExpr compiles src, checks its type against want (nil: any), and
@@ -234,17 +238,23 @@ func (r *Rule) compileExpr(env *cel.Env, field, src string, want *cel.Type) (*pr
 	if want != nil && !ast.OutputType().IsAssignableType(want) && ast.OutputType() != cel.DynType {
 		return nil, []Issue{r.issue(field, "%s must be a %s expression, but this one yields %s", field, want, ast.OutputType())}
 	}
-	// Partial evaluation lets the engine treat legs the capture lacks as
-	// unknowns (see decideWhen).
-	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval))
+	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, []Issue{r.issue(field, "%s: %v", field, err)}
+	}
+	var partial cel.Program
+	if field == "when" {
+		// Partial evaluation lets the engine treat legs the capture lacks
+		// as unknowns (see decideWhen).
+		if partial, err = env.Program(ast, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval)); err != nil {
+			return nil, []Issue{r.issue(field, "%s: %v", field, err)}
+		}
 	}
 	refs := map[string]bool{}
 	for _, name := range referencedVars(ast) {
 		refs[name] = true
 	}
-	return &program{src: src, prg: prg, refs: refs}, nil
+	return &program{src: src, prg: prg, partial: partial, refs: refs}, nil
 }
 
 // referencedVars lists the top-level variables an expression reads.

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"regexp"
 	"sort"
 	"strings"
@@ -103,11 +105,34 @@ func Compile(rs []*Rule) (*Engine, error) {
 	var issues []Issue
 	issues = append(issues, checkDuplicates(rs)...)
 	e := &Engine{}
-	for _, r := range rs {
-		c, is := compileRule(env, r)
-		issues = append(issues, is...)
-		if len(is) == 0 {
-			e.rules = append(e.rules, c)
+	// Compiling a few hundred rules is a noticeable part of a short run:
+	// spread it over the CPUs (the environment is safe for concurrent use).
+	type result struct {
+		c  *compiled
+		is []Issue
+	}
+	results := make([]result, len(rs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				c, is := compileRule(env, rs[i])
+				results[i] = result{c, is}
+			}
+		}()
+	}
+	for i := range rs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, r := range results {
+		issues = append(issues, r.is...)
+		if len(r.is) == 0 {
+			e.rules = append(e.rules, r.c)
 		}
 	}
 	if len(issues) > 0 {
@@ -176,18 +201,44 @@ func ActivePacks(f *analyze.Flow, opts RunOptions) []string {
 // Run evaluates every rule on every flow of the analysis and returns the
 // findings, post-processed (deduplicated, sorted).
 func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
-	var out []Finding
 	related := RelatedFlows(res.Flows, MaxRelatedFlows)
 	for _, f := range res.Flows {
 		f.All = related[f]
-		active := ActivePacks(f, opts)
-		for _, c := range e.rules {
-			packs := intersect(c.rule.Packs, active)
-			if len(packs) == 0 {
-				continue
+	}
+	// Flows are judged independently (rules are pure functions of the
+	// analysis), so they are spread over the CPUs; results are gathered
+	// in flow order, so the output does not depend on scheduling.
+	perFlow := make([][]Finding, len(res.Flows))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	workers := min(runtime.GOMAXPROCS(0), len(res.Flows))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f := res.Flows[i]
+				active := ActivePacks(f, opts)
+				var fs []Finding
+				for _, c := range e.rules {
+					packs := intersect(c.rule.Packs, active)
+					if len(packs) == 0 {
+						continue
+					}
+					fs = append(fs, c.evalFlow(res, f, packs)...)
+				}
+				perFlow[i] = fs
 			}
-			out = append(out, c.evalFlow(res, f, packs)...)
-		}
+		}()
+	}
+	for i := range res.Flows {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var out []Finding
+	for _, fs := range perFlow {
+		out = append(out, fs...)
 	}
 	out = Postprocess(out)
 	for i := range out {
@@ -323,7 +374,7 @@ func (c *compiled) decideWhen(vars map[string]any, missing []analyze.MissingLeg)
 	if err != nil {
 		return false, err
 	}
-	out, _, err := c.when.prg.Eval(act)
+	out, _, err := c.when.partial.Eval(act)
 	if err != nil {
 		return false, err
 	}

@@ -686,7 +686,7 @@ func pcPresentedTokenExpiredFor(h *analyze.HTTP) int64 {
 	if tok == "" {
 		return 0
 	}
-	j := analyze.DecodeJWT(tok)
+	j := decodeJWTCached(tok)
 	if !j.Valid || j.Exp == 0 {
 		return 0
 	}

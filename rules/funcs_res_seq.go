@@ -20,7 +20,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -143,26 +142,14 @@ type rsIndexed struct {
 	view any
 }
 
-var (
-	rsIndexMu   sync.Mutex
-	rsIndexKey  *analyze.Flow
-	rsIndexLen  int
-	rsIndexHeld []*analyze.Flow
-	rsIndexVal  *rsCaptureIndex
-)
-
+// rsIndexOf returns the capture-wide index, built once per analysis (the
+// flows a rule sees are only its neighbours; the index covers them all).
 func rsIndexOf(flows []*analyze.Flow) *rsCaptureIndex {
-	if len(flows) == 0 {
-		return &rsCaptureIndex{}
+	if len(flows) == 0 || flows[0].Capture() == nil {
+		return rsBuildIndex(flows)
 	}
-	rsIndexMu.Lock()
-	defer rsIndexMu.Unlock()
-	if rsIndexVal != nil && rsIndexKey == flows[0] && rsIndexLen == len(flows) {
-		return rsIndexVal
-	}
-	ix := rsBuildIndex(flows)
-	rsIndexKey, rsIndexLen, rsIndexHeld, rsIndexVal = flows[0], len(flows), flows, ix
-	return ix
+	res := flows[0].Capture()
+	return res.Memo("rules/res_seq index", func() any { return rsBuildIndex(res.Flows) }).(*rsCaptureIndex)
 }
 
 func rsBuildIndex(flows []*analyze.Flow) *rsCaptureIndex {
@@ -600,7 +587,7 @@ func rsTokenSentElsewhere(f *analyze.Flow, flows []*analyze.Flow) []any {
 		for _, r := range intended {
 			within = within || rsURLWithin(r, h.URL)
 		}
-		for _, a := range analyze.DecodeJWT(tok).Aud {
+		for _, a := range decodeJWTCached(tok).Aud {
 			within = within || rsURLWithin(a, h.URL)
 		}
 		if within || rsPassthroughInbound(flows, h) != nil {
@@ -723,7 +710,7 @@ func rsBearerSyntaxProblem(h *analyze.HTTP, set map[string]bool) string {
 		return fmt.Sprintf("the request carries %d Authorization headers", len(vs))
 	}
 	raw := vs[0]
-	issued := func(s string) bool { return set[s] || analyze.DecodeJWT(s).Valid }
+	issued := func(s string) bool { return set[s] || decodeJWTCached(s).Valid }
 	v := strings.TrimLeft(raw, " \t")
 	scheme, rest, hasSpace := strings.Cut(v, " ")
 	if !hasSpace {
@@ -1729,7 +1716,7 @@ func init() {
 	reg("url_within(resource, url)", "true when url is the resource identifier or below it (same origin, path prefix at a / boundary)",
 		rsFn2("url_within", cel.StringType, cel.StringType, cel.BoolType, func(a, b ref.Val) ref.Val { return types.Bool(rsURLWithin(rsArgStr(a), rsArgStr(b))) }))
 	reg("bearer_jwt(token)", "a presented token decoded as a JWT without verification (valid false for opaque tokens)",
-		rsFn1("bearer_jwt", cel.StringType, rsTJWT, func(v ref.Val) ref.Val { return rsNative(analyze.DecodeJWT(rsArgStr(v))) }))
+		rsFn1("bearer_jwt", cel.StringType, rsTJWT, func(v ref.Val) ref.Val { return rsNative(decodeJWTCached(rsArgStr(v))) }))
 	reg("response_unix(http)", "when the server answered, Unix seconds, by the capture clock (else the Date header; 0 if unknown)",
 		rsFn1("response_unix", rsTHTTP, cel.IntType, func(v ref.Val) ref.Val { return types.Int(rsResponseUnix(rsArgHTTP(v))) }))
 	reg("passthrough_inbound(flows, http)", "the client request an MCP server's outbound request forwards the token of; zero view if none",

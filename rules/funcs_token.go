@@ -98,16 +98,16 @@ func init() {
 	RegisterFunction("jwt_claims(s)",
 		"the claims of a compact JWS decoded without verification ({} when s is not a JWT)",
 		cel.Function("jwt_claims", cel.Overload("jwt_claims_string", []*cel.Type{cel.StringType}, tokDynMap,
-			cel.UnaryBinding(func(v ref.Val) ref.Val { return tokMapVal(analyze.DecodeJWT(string(v.(types.String))).Claims) }))))
+			cel.UnaryBinding(func(v ref.Val) ref.Val { return tokMapVal(decodeJWTCached(string(v.(types.String))).Claims) }))))
 	RegisterFunction("jwt_header(s)",
 		"the JOSE header of a compact JWS decoded without verification ({} when s is not a JWT)",
 		cel.Function("jwt_header", cel.Overload("jwt_header_string", []*cel.Type{cel.StringType}, tokDynMap,
-			cel.UnaryBinding(func(v ref.Val) ref.Val { return tokMapVal(analyze.DecodeJWT(string(v.(types.String))).Header) }))))
+			cel.UnaryBinding(func(v ref.Val) ref.Val { return tokMapVal(decodeJWTCached(string(v.(types.String))).Header) }))))
 	RegisterFunction("jwt_aud(s)",
 		"the aud claim of a JWT as a list (RFC 7519 allows a string or an array); [] when absent",
 		cel.Function("jwt_aud", cel.Overload("jwt_aud_string", []*cel.Type{cel.StringType}, stringList,
 			cel.UnaryBinding(func(v ref.Val) ref.Val {
-				return listVal(tokStrings(analyze.DecodeJWT(string(v.(types.String))).Aud))
+				return listVal(tokStrings(decodeJWTCached(string(v.(types.String))).Aud))
 			}))))
 	RegisterFunction("grant_scopes(flow)",
 		"the scopes of the flow's original grant: the code exchange's response scope, else the access token's scope claim, else the scope requested",
