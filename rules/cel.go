@@ -204,8 +204,8 @@ func functions() []cel.EnvOption {
 
 // program is a compiled expression with its source location.
 type program struct {
-	src  string
-	prg  cel.Program
+	src string
+	prg cel.Program
 	// partial evaluates with unknowns (legs the capture lacks); built
 	// only for preconditions, and used only when a leg is missing, since
 	// partial evaluation costs on every run.

@@ -2,11 +2,11 @@ package rules
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
