@@ -24,21 +24,23 @@ const CostLimit = 1_000_000
 
 // kindTypes maps each variable a rule can use to its Go view type.
 var kindTypes = map[string]reflect.Type{
-	KindFlow:                          reflect.TypeFor[analyze.Flow](),
-	string(analyze.KindPRM):           reflect.TypeFor[analyze.PRM](),
-	string(analyze.KindChallenge):     reflect.TypeFor[analyze.Challenge](),
-	string(analyze.KindASMetadata):    reflect.TypeFor[analyze.ASMetadata](),
-	string(analyze.KindRegistration):  reflect.TypeFor[analyze.Registration](),
-	string(analyze.KindAuthorize):     reflect.TypeFor[analyze.Authorize](),
-	string(analyze.KindCallback):      reflect.TypeFor[analyze.Callback](),
-	string(analyze.KindToken):         reflect.TypeFor[analyze.Token](),
-	string(analyze.KindRefresh):       reflect.TypeFor[analyze.Token](),
-	string(analyze.KindResource):      reflect.TypeFor[analyze.Resource](),
-	string(analyze.KindCIMD):          reflect.TypeFor[analyze.Aux](),
-	string(analyze.KindRevocation):    reflect.TypeFor[analyze.Aux](),
-	string(analyze.KindIntrospection): reflect.TypeFor[analyze.Aux](),
-	string(analyze.KindJWKS):          reflect.TypeFor[analyze.Aux](),
-	string(analyze.KindUserinfo):      reflect.TypeFor[analyze.Aux](),
+	KindFlow:                                reflect.TypeFor[analyze.Flow](),
+	string(analyze.KindPRM):                 reflect.TypeFor[analyze.PRM](),
+	string(analyze.KindChallenge):           reflect.TypeFor[analyze.Challenge](),
+	string(analyze.KindASMetadata):          reflect.TypeFor[analyze.ASMetadata](),
+	string(analyze.KindRegistration):        reflect.TypeFor[analyze.Registration](),
+	string(analyze.KindAuthorize):           reflect.TypeFor[analyze.Authorize](),
+	string(analyze.KindCallback):            reflect.TypeFor[analyze.Callback](),
+	string(analyze.KindToken):               reflect.TypeFor[analyze.Token](),
+	string(analyze.KindRefresh):             reflect.TypeFor[analyze.Token](),
+	string(analyze.KindResource):            reflect.TypeFor[analyze.Resource](),
+	string(analyze.KindCIMD):                reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindRevocation):          reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindIntrospection):       reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindJWKS):                reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindUserinfo):            reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindPreflight):           reflect.TypeFor[analyze.Aux](),
+	string(analyze.KindDeviceAuthorization): reflect.TypeFor[analyze.Aux](),
 }
 
 // celTypeName is the CEL name of a native Go type ("analyze.Flow").
