@@ -95,8 +95,31 @@ func (p tablePrinter) Print(w io.Writer, r *Report) error {
 	}
 	if len(na) > 0 {
 		fmt.Fprintf(bw, "\nNot checked (evidence not in the capture): %d\n", len(na))
+		// A leg the capture lacks makes every rule about it not-available:
+		// one line per flow and reason, listing the rules.
+		type group struct {
+			where, why string
+			rules      []string
+		}
+		var groups []*group
+		index := map[string]*group{}
 		for _, f := range na {
-			writeWrapped(bw, fmt.Sprintf("  %s flow %s: ", f.Rule, strings.Join(f.Flows, ",")), f.Message, width)
+			why := f.Message
+			if _, after, ok := strings.Cut(f.Message, "cannot be checked: "); ok {
+				why = after
+			}
+			where := "flow " + strings.Join(f.Flows, ",")
+			key := where + "\x00" + why
+			g := index[key]
+			if g == nil {
+				g = &group{where: where, why: why}
+				index[key] = g
+				groups = append(groups, g)
+			}
+			g.rules = append(g.rules, f.Rule)
+		}
+		for _, g := range groups {
+			writeWrapped(bw, fmt.Sprintf("  %s: ", g.where), fmt.Sprintf("%s; %d rule(s): %s", g.why, len(g.rules), strings.Join(g.rules, ", ")), width)
 		}
 	}
 	fmt.Fprintf(bw, "\n%s\n", summaryLine(r))
