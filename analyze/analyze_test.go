@@ -230,3 +230,37 @@ func TestSecretsCollected(t *testing.T) {
 		t.Errorf("scrub left the token: %s", s)
 	}
 }
+
+// MCP traffic that never states a version (initialize not captured, no
+// MCP-Protocol-Version header) is judged as 2025-03-26, the version the
+// MCP transport spec tells servers to assume, and says so.
+func TestUnversionedMCPAssumesOldestRevision(t *testing.T) {
+	_, exs := build(t, hb.Scenario{Seed: 9, Revision: "2025-11-25"})
+	for _, ex := range exs {
+		kept := ex.Request.Headers[:0]
+		for _, h := range ex.Request.Headers {
+			if !strings.EqualFold(h.Name, "mcp-protocol-version") {
+				kept = append(kept, h)
+			}
+		}
+		ex.Request.Headers = kept
+		ex.Request.Body = []byte(strings.ReplaceAll(string(ex.Request.Body), `"protocolVersion"`, `"protocolVersionGone"`))
+		if ex.Response != nil {
+			ex.Response.Body = []byte(strings.ReplaceAll(string(ex.Response.Body), `"protocolVersion"`, `"protocolVersionGone"`))
+		}
+	}
+	res := analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: "auto"})
+	var judged int
+	for _, f := range res.Flows {
+		if f.Resource == "" {
+			continue
+		}
+		judged++
+		if f.MCP.Revision != "2025-03-26" || !f.MCP.Detected || f.MCP.Version != "" || !strings.Contains(f.MCP.Source, "assumed 2025-03-26") {
+			t.Errorf("%s: %+v", f.ID, f.MCP)
+		}
+	}
+	if judged == 0 {
+		t.Fatal("no flow with a resource")
+	}
+}

@@ -70,6 +70,7 @@ func (c *correlator) detectRevision(f *Flow) MCPInfo {
 	origin := oauth.Origin(target)
 	anchor := flowAnchor(f)
 	var best *versionEvidence
+	var sawMCP string // ref of the first MCP message to the resource
 	consider := func(e versionEvidence) {
 		if e.version == "" {
 			return
@@ -89,6 +90,9 @@ func (c *correlator) detectRevision(f *Flow) MCPInfo {
 			continue
 		}
 		seq := h.ex.Seq
+		if sawMCP == "" && isMCPRequest(h) {
+			sawMCP = h.Ref
+		}
 		if method, _ := h.RequestJSON["method"].(string); method == "initialize" {
 			if params, ok := h.RequestJSON["params"].(map[string]any); ok {
 				if v, ok := params["protocolVersion"].(string); ok {
@@ -111,6 +115,16 @@ func (c *correlator) detectRevision(f *Flow) MCPInfo {
 		}
 	}
 	if best == nil {
+		if sawMCP != "" {
+			// MCP 2025-06-18 basic/transports: without a version header
+			// and no other way to tell, a server SHOULD assume 2025-03-26;
+			// clients of later revisions MUST send the header, so its
+			// absence points at the oldest revision, which also asks the
+			// least of the flow (no false alarm from newer requirements).
+			return MCPInfo{Detected: true, Revision: Revisions[0],
+				Source: "MCP traffic at " + sawMCP + " without any protocol version: assumed " + Revisions[0] +
+					" as the MCP transport spec directs (force another with --mcp-revision)"}
+		}
 		return MCPInfo{Source: "no MCP traffic to " + target + ": judged as plain OAuth"}
 	}
 	rev := RevisionFor(best.version)

@@ -60,7 +60,7 @@ func FuzzWellKnown(f *testing.F) {
 			if p == "/" {
 				p = ""
 			}
-			want := u.Scheme + "://" + u.Host + p
+			want := (&url.URL{Scheme: u.Scheme, Host: u.Host}).String() + p
 			if back != want || (form != FormInsert && form != FormRoot) {
 				t.Fatalf("%q → %q → %q (%s), want %q", raw, built, back, form, want)
 			}

@@ -162,7 +162,14 @@ func Origin(raw string) string {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return ""
 	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	return strings.ToLower(originOf(u))
+}
+
+// originOf is "scheme://host[:port]" with the host re-encoded: net/url
+// decodes an IPv6 zone ("[fe80::1%25en0]" → "[fe80::1%en0]"), and joining
+// the decoded form would build a URL that no longer parses.
+func originOf(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
 // WithoutQuery returns raw without its query and fragment.
@@ -229,11 +236,11 @@ const (
 // RFC 9728 §3.1): "https://h/tenant" → "https://h/.well-known/x/tenant".
 func InsertWellKnown(id, suffix string) string {
 	u, err := url.Parse(id)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Scheme == "" || u.Host == "" {
 		return ""
 	}
 	path := strings.TrimSuffix(u.EscapedPath(), "/")
-	return u.Scheme + "://" + u.Host + suffix + path
+	return originOf(u) + suffix + path
 }
 
 // AppendWellKnown builds the OIDC Discovery form "{issuer}/.well-known/…".
@@ -257,10 +264,10 @@ const (
 // building, so "https://h" and "https://h/" map to the same URL).
 func ParseWellKnown(raw, suffix string) (id string, form WellKnownForm) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Scheme == "" || u.Host == "" {
 		return "", FormNone
 	}
-	origin := u.Scheme + "://" + u.Host
+	origin := originOf(u)
 	p := u.EscapedPath()
 	switch {
 	case p == suffix || p == suffix+"/":
