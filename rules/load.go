@@ -275,3 +275,30 @@ func yamlIssue(file string, err error) Issue {
 	}
 	return Issue{File: file, Msg: msg}
 }
+
+// Merge adds extra to base, leaving out every rule of extra that is an
+// exact copy of a base rule with the same ID (the shipped built-in pack
+// directory passed to --rules or `rules lint`, or a copy of it). A rule
+// that shares an ID but differs is kept, so Compile reports the clash.
+func Merge(base, extra []*Rule) []*Rule {
+	byID := make(map[string]*Rule, len(base))
+	for _, r := range base {
+		byID[r.ID] = r
+	}
+	out := append([]*Rule{}, base...)
+	for _, r := range extra {
+		if b, ok := byID[r.ID]; ok && sameDefinition(b, r) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// sameDefinition compares the YAML-visible fields, not where they came from.
+func sameDefinition(a, b *Rule) bool {
+	x, y := *a, *b
+	x.file, y.file = "", ""
+	x.pos, y.pos = nil, nil
+	return reflect.DeepEqual(x, y)
+}

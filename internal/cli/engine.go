@@ -27,7 +27,7 @@ func (s RuleSource) load() ([]*rules.Rule, *rules.Config, error) {
 		if err != nil {
 			return nil, nil, usageError("--rules %s: %v", d, err)
 		}
-		rs = append(rs, custom...)
+		rs = rules.Merge(rs, custom)
 	}
 	var cfg *rules.Config
 	if s.Config != "" {

@@ -216,7 +216,7 @@ status 1 when there is a problem.`,
 					return usageError("%v", err)
 				}
 				n += len(rs)
-				all = append(all, rs...)
+				all = rules.Merge(all, rs)
 			}
 			// Compile even when files have other problems: every error at
 			// once, expressions included.

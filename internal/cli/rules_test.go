@@ -60,6 +60,26 @@ func TestRulesLint(t *testing.T) {
 			t.Errorf("lint output lacks %q:\n%s", want, out)
 		}
 	}
+	// The shipped pack directory itself lints clean: exact copies of
+	// built-in rules are not duplicates…
+	code, out, _ = run(t, "", "rules", "lint", "../../rules/builtin/rules")
+	if code != 0 || !strings.Contains(out, "rule(s) OK") {
+		t.Errorf("built-in pack dir: %d %s", code, out)
+	}
+	// …but a changed rule under a built-in ID is.
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../rules/builtin/rules/AZ-SCOPE-SELECTION.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(data), "title: ", "title: Changed ", 1)
+	if err := os.WriteFile(filepath.Join(dir, "AZ-SCOPE-SELECTION.yaml"), []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = run(t, "", "rules", "lint", dir)
+	if code != 1 || !strings.Contains(out, "rule id AZ-SCOPE-SELECTION is already defined") {
+		t.Errorf("changed copy of a built-in: %d %s", code, out)
+	}
 }
 
 func TestRulesTestAndCustomPackInAnalyze(t *testing.T) {

@@ -105,7 +105,7 @@ type NotPassive struct {
 // RulesDoc renders docs/rules.md.
 func RulesDoc(root string, rs []*rules.Rule) ([]byte, error) {
 	var np []NotPassive
-	data, err := os.ReadFile(filepath.Join(root, "rules/builtin/not-passive.yaml"))
+	data, err := os.ReadFile(filepath.Join(root, "internal/docsgen/not-passive.yaml"))
 	if err != nil {
 		return nil, err
 	}
