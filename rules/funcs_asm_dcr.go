@@ -53,7 +53,7 @@ func init() {
 		cel.Function("web_url_problem", cel.Overload("web_url_problem_dyn", []*cel.Type{cel.DynType}, cel.StringType,
 			cel.UnaryBinding(func(v ref.Val) ref.Val { return types.String(WebURLProblem(v.Value())) }))))
 	RegisterFunction("zero_members(doc)",
-		"the names (sorted) of the top-level members of a JSON object whose value is an empty string or an empty array",
+		"the names (sorted) of the top-level members of a metadata document whose value is an empty array or empty string (RFC 8414/9728 §3.2: omit claims with zero elements); bearer_methods_supported is excepted, [] means no method",
 		cel.Function("zero_members", cel.Overload("zero_members_map", []*cel.Type{regDocType}, stringList,
 			cel.UnaryBinding(func(v ref.Val) ref.Val { return listVal(ZeroMembers(docOf(v))) }))))
 	RegisterFunction("insecure_endpoints(doc)",
@@ -237,11 +237,18 @@ func jsonKind(v any) string {
 }
 
 // ZeroMembers returns the sorted names of doc's members whose value is an
-// empty string or an empty array (RFC 8414 §3.2: claims with zero elements
-// are omitted).
+// empty array or an empty string: RFC 8414 §3.2 and RFC 9728 §3.2 say
+// claims with zero elements MUST be omitted, and an empty string is how
+// serialisers write a single-valued claim with nothing in it
+// ("userinfo_endpoint": ""). bearer_methods_supported: [] is the one
+// explicit exception (RFC 9728 §2: the empty array means no bearer method
+// is supported).
 func ZeroMembers(doc map[string]any) []string {
 	out := []string{}
 	for k, v := range doc {
+		if k == "bearer_methods_supported" {
+			continue
+		}
 		switch x := v.(type) {
 		case string:
 			if x == "" {

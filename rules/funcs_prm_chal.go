@@ -80,9 +80,6 @@ func init() {
 				return fn(m)
 			}))))
 	}
-	mapFn("zero_valued_members", "zero_valued_members(doc)",
-		"the members of a metadata document whose value is an empty JSON array (bearer_methods_supported excepted: [] means no method), sorted",
-		stringList, func(m map[string]any) ref.Val { return listVal(pcZeroValuedMembers(m)) })
 	mapFn("jsonrpc_error_problem", "jsonrpc_error_problem(doc)",
 		`"" when doc is a well-formed JSON-RPC 2.0 error response (jsonrpc "2.0", top-level id, error object with integer code and string message), else what is wrong`,
 		cel.StringType, func(m map[string]any) ref.Val { return types.String(pcJSONRPCErrorProblem(m)) })
@@ -397,24 +394,6 @@ func pcWellKnownForm(raw, suffix string) string {
 		return "root"
 	}
 	return "insert"
-}
-
-// pcZeroValuedMembers lists members whose value is an empty array: RFC 9728
-// §3.2 (and RFC 8414 §3.2) say claims with zero elements MUST be omitted.
-// bearer_methods_supported: [] is the one explicit exception (RFC 9728 §2:
-// the empty array means no bearer method is supported).
-func pcZeroValuedMembers(doc map[string]any) []string {
-	out := []string{}
-	for k, v := range doc {
-		if k == "bearer_methods_supported" {
-			continue
-		}
-		if arr, ok := v.([]any); ok && len(arr) == 0 {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // pcBroadAtoms are scope names (or their last segment after ':', '.', '/')

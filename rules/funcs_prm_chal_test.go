@@ -82,17 +82,17 @@ func TestWellKnownForm(t *testing.T) {
 	}
 }
 
-func TestZeroValuedMembers(t *testing.T) {
+func TestZeroMembers(t *testing.T) {
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(`{"resource":"https://h","authorization_servers":[],"scopes_supported":[],
 		"bearer_methods_supported":[],"jwks_uri":"","resource_signing_alg_values_supported":["RS256"]}`), &doc); err != nil {
 		t.Fatal(err)
 	}
-	got := pcZeroValuedMembers(doc)
-	if want := []string{"authorization_servers", "scopes_supported"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("zero_valued_members = %v, want %v", got, want)
+	got := ZeroMembers(doc)
+	if want := []string{"authorization_servers", "jwks_uri", "scopes_supported"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("zero_members = %v, want %v", got, want)
 	}
-	if got := pcZeroValuedMembers(map[string]any{"a": []any{"x"}}); len(got) != 0 {
+	if got := ZeroMembers(map[string]any{"a": []any{"x"}}); len(got) != 0 {
 		t.Errorf("non-empty array reported: %v", got)
 	}
 }
@@ -344,8 +344,8 @@ func TestPRMChalFunctionsInCEL(t *testing.T) {
 		`resource_id_problem('urn:x:y') != ''`: true,
 		`metadata_url_problem('/x') != ''`:     true,
 		`well_known_form('https://h/mcp/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource')`: "append",
-		`zero_valued_members(prm.doc)`:              []string{"scopes_supported"},
-		`zero_valued_members({'a': []})`:            []string{"a"},
+		`zero_members(prm.doc)`:                     []string{"scopes_supported"},
+		`zero_members({'a': []})`:                   []string{"a"},
 		`broad_scopes(['mcp:*', 'mcp:read'])`:       []string{"mcp:*"},
 		`identity_scopes(['email', 'mcp:read'])`:    []string{"email"},
 		`oauth_charset_problem('error', 'é') != ''`: true,
