@@ -88,8 +88,57 @@ func Env() (*cel.Env, error) {
 		opts = append(opts, functions()...)
 		opts = append(opts, extraFunctions...)
 		envVal, envErr = cel.NewEnv(opts...)
+		if envErr == nil {
+			envErr = initSizedCost(envVal)
+		}
 	})
 	return envVal, envErr
+}
+
+// sizedFunctions are the functions outside the CEL standard library (the
+// string/list/set extensions and oauthlint's helpers). CEL charges each
+// call of them one unit whatever its input, so a rule could loop over a
+// helper that splits a megabyte a thousand times within the cost limit;
+// sizedCost charges them by the size of their arguments instead.
+var sizedFunctions map[string]bool
+
+func initSizedCost(env *cel.Env) error {
+	std, err := cel.NewEnv()
+	if err != nil {
+		return err
+	}
+	stdFns := std.Functions()
+	sizedFunctions = map[string]bool{}
+	for name := range env.Functions() {
+		if _, ok := stdFns[name]; !ok {
+			sizedFunctions[name] = true
+		}
+	}
+	return nil
+}
+
+type sizedCost struct{}
+
+// CallCost is one unit plus, per argument, a tenth of a string's length
+// (the rate CEL charges its own string functions) or a collection's size.
+func (sizedCost) CallCost(function, _ string, args []ref.Val, _ ref.Val) *uint64 {
+	if !sizedFunctions[function] {
+		return nil
+	}
+	c := uint64(1)
+	for _, a := range args {
+		switch v := a.(type) {
+		case types.String:
+			c += uint64(len(v)) / 10
+		case types.Bytes:
+			c += uint64(len(v)) / 10
+		case traits.Sizer:
+			if n, ok := v.Size().(types.Int); ok && n > 0 {
+				c += uint64(n)
+			}
+		}
+	}
+	return &c
 }
 
 func strList(v ref.Val) []string {
@@ -240,7 +289,12 @@ func (r *Rule) compileExpr(env *cel.Env, field, src string, want *cel.Type) (*pr
 	if want != nil && !ast.OutputType().IsAssignableType(want) && ast.OutputType() != cel.DynType {
 		return nil, []Issue{r.issue(field, "%s must be a %s expression, but this one yields %s", field, want, ast.OutputType())}
 	}
-	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize))
+	// No wall-clock deadline: CEL's ContextEval allocates a cancellable
+	// context per evaluation (+50% allocations over a run), and the
+	// size-aware cost already bounds every helper that is linear in its
+	// input; the helpers are ours and fuzzed for worse.
+	limits := []cel.ProgramOption{cel.CostLimit(CostLimit), cel.CostTracking(sizedCost{})}
+	prg, err := env.Program(ast, append(limits, cel.EvalOptions(cel.OptOptimize))...)
 	if err != nil {
 		return nil, []Issue{r.issue(field, "%s: %v", field, err)}
 	}
@@ -248,7 +302,7 @@ func (r *Rule) compileExpr(env *cel.Env, field, src string, want *cel.Type) (*pr
 	if field == "when" {
 		// Partial evaluation lets the engine treat legs the capture lacks
 		// as unknowns (see decideWhen).
-		if partial, err = env.Program(ast, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval)); err != nil {
+		if partial, err = env.Program(ast, append(limits, cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval))...); err != nil {
 			return nil, []Issue{r.issue(field, "%s: %v", field, err)}
 		}
 	}

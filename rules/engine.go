@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -84,6 +85,8 @@ func (t *template) render(vars map[string]any) (string, error) {
 // Engine evaluates a validated, compiled set of rules.
 type Engine struct {
 	rules []*compiled
+	// supersededBy maps a rule id to the loaded rules that supersede it.
+	supersededBy map[string][]string
 }
 
 // Rules returns the engine's rules in ID order.
@@ -139,7 +142,47 @@ func Compile(rs []*Rule) (*Engine, error) {
 		return nil, &LoadError{Issues: issues}
 	}
 	sort.Slice(e.rules, func(i, j int) bool { return e.rules[i].rule.ID < e.rules[j].rule.ID })
+	e.supersededBy = map[string][]string{}
+	for _, c := range e.rules {
+		for _, id := range c.rule.Supersedes {
+			e.supersededBy[id] = append(e.supersededBy[id], c.rule.ID)
+		}
+	}
 	return e, nil
+}
+
+// dropSuperseded removes the failures of a flow that a more specific rule
+// also reported on the same exchange.
+func (e *Engine) dropSuperseded(fs []Finding) []Finding {
+	if len(e.supersededBy) == 0 {
+		return fs
+	}
+	type at struct {
+		rule   string
+		anchor int
+	}
+	failed := map[at]bool{}
+	for _, f := range fs {
+		if f.Outcome == Fail {
+			failed[at{f.Rule, f.Anchor}] = true
+		}
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		drop := false
+		if f.Outcome == Fail {
+			for _, by := range e.supersededBy[f.Rule] {
+				if failed[at{by, f.Anchor}] {
+					drop = true
+					break
+				}
+			}
+		}
+		if !drop {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func compileRule(env *cel.Env, r *Rule) (*compiled, []Issue) {
@@ -227,7 +270,7 @@ func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
 					}
 					fs = append(fs, c.evalFlow(res, f, packs)...)
 				}
-				perFlow[i] = fs
+				perFlow[i] = e.dropSuperseded(fs)
 			}
 		}()
 	}
@@ -612,9 +655,9 @@ const MaxRelatedFlows = 64
 
 // RelatedFlows returns, for each flow, the flows that share something
 // with it (client_id, authorization server, protected resource, redirect
-// URI, or a code or token value), nearest in time first, at most max
+// URI, or a code or token value), nearest in time first, at most limit
 // including the flow itself, in time order.
-func RelatedFlows(flows []*analyze.Flow, max int) map[*analyze.Flow][]*analyze.Flow {
+func RelatedFlows(flows []*analyze.Flow, limit int) map[*analyze.Flow][]*analyze.Flow {
 	byKey := map[string][]int{}
 	keys := make([][]string, len(flows))
 	for i, f := range flows {
@@ -625,23 +668,37 @@ func RelatedFlows(flows []*analyze.Flow, max int) map[*analyze.Flow][]*analyze.F
 		}
 	}
 	out := make(map[*analyze.Flow][]*analyze.Flow, len(flows))
+	var cand []int
 	for i, f := range flows {
-		seen := map[int]bool{i: true}
-		cand := []int{i}
+		// Flows are in time order, so nearest by index is nearest in
+		// time, and each key's list is sorted. The max nearest flows of
+		// the union lie within limit places of i in every list they are on:
+		// a window per key keeps this O(flows · keys · limit) even when every
+		// flow shares one authorization server.
+		cand = append(cand[:0], i)
 		for _, k := range keys[i] {
-			for _, j := range byKey[k] {
-				if !seen[j] {
-					seen[j] = true
+			l := byKey[k]
+			p := sort.SearchInts(l, i)
+			for _, j := range l[max(0, p-limit):min(len(l), p+limit+1)] {
+				if j != i {
 					cand = append(cand, j)
 				}
 			}
 		}
-		if len(cand) > max {
-			// Flows are in time order: nearest by index is nearest in time.
-			sort.Slice(cand, func(a, b int) bool { return absInt(cand[a]-i) < absInt(cand[b]-i) })
-			cand = cand[:max]
-		}
 		sort.Ints(cand)
+		cand = slices.Compact(cand)
+		if len(cand) > limit {
+			// Nearest first; of two at the same distance the earlier.
+			sort.Slice(cand, func(a, b int) bool {
+				da, db := absInt(cand[a]-i), absInt(cand[b]-i)
+				if da != db {
+					return da < db
+				}
+				return cand[a] < cand[b]
+			})
+			cand = cand[:limit]
+			sort.Ints(cand)
+		}
 		rel := make([]*analyze.Flow, len(cand))
 		for n, j := range cand {
 			rel[n] = flows[j]

@@ -146,3 +146,45 @@ func TestParseWants(t *testing.T) {
 		t.Errorf("got %v", ws)
 	}
 }
+
+// A rule that supersedes another hides the other's failure on the same
+// exchange only; when it is not active (its pack is off) or fails on
+// another exchange, the general rule still reports.
+func TestSupersedes(t *testing.T) {
+	general, is := Parse("g.yaml", []byte(strings.Replace(ruleHead, "TEST-RULE", "TEST-GENERAL", 1)+`applies-to: [authorize]
+condition: "true"
+message: general
+`))
+	if len(is) > 0 {
+		t.Fatal(is)
+	}
+	specific, is := Parse("s.yaml", []byte(strings.Replace(strings.Replace(ruleHead, "TEST-RULE", "TEST-SPECIFIC", 1), "packs: [oauth2]", "packs: [mcp-2025-11-25]", 1)+`applies-to: [authorize]
+supersedes: [TEST-GENERAL, TEST-NOT-LOADED]
+condition: "true"
+message: specific
+`))
+	if len(is) > 0 {
+		t.Fatal(is)
+	}
+	e, err := Compile([]*Rule{general, specific})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := analyzeScenario(t, hb.Scenario{Seed: 1, Revision: "2025-11-25"})
+	rulesOf := func(fs []Finding) string {
+		var ids []string
+		for _, f := range fs {
+			ids = append(ids, f.Rule)
+		}
+		return strings.Join(ids, " ")
+	}
+	if got := rulesOf(e.Run(res, RunOptions{})); got != "TEST-SPECIFIC" {
+		t.Errorf("both active: %q, want only TEST-SPECIFIC", got)
+	}
+	if got := rulesOf(e.Run(res, RunOptions{Packs: []string{"oauth2"}})); got != "TEST-GENERAL" {
+		t.Errorf("specific pack off: %q, want TEST-GENERAL", got)
+	}
+	if _, is := Parse("x.yaml", []byte(ruleHead+"applies-to: [flow]\nsupersedes: [TEST-RULE, lower]\ncondition: \"true\"\nmessage: m\n")); len(is) != 2 {
+		t.Errorf("self and malformed supersedes: %v", is)
+	}
+}

@@ -30,6 +30,11 @@ type Rule struct {
 	// may also name exchange parts the violation depends on: "response",
 	// "response-body", "request-body", "credentials".
 	Requires []string `yaml:"requires,omitempty" json:"requires,omitempty"`
+	// Supersedes lists rules this one refines: when both fail on the same
+	// exchange of the same flow, only this rule's finding is reported (one
+	// finding per defect, the most specific one). A listed rule that is not
+	// loaded is ignored.
+	Supersedes []string `yaml:"supersedes,omitempty" json:"supersedes,omitempty"`
 	// When is a CEL precondition (default true): false means the rule
 	// does not apply.
 	When string `yaml:"when,omitempty" json:"when,omitempty"`

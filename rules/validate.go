@@ -109,6 +109,14 @@ func (r *Rule) validate() []Issue {
 			is = append(is, r.issue("requires", "requires %q is neither a message kind nor one of %s", k, strings.Join(RequirableParts, ", ")))
 		}
 	}
+	for _, id := range r.Supersedes {
+		switch {
+		case !idRe.MatchString(id):
+			is = append(is, r.issue("supersedes", "supersedes %q is not a rule id (PREFIX-NAME in capitals)", id))
+		case id == r.ID:
+			is = append(is, r.issue("supersedes", "a rule cannot supersede itself"))
+		}
+	}
 	req("condition", r.Condition)
 	req("message", r.Message)
 	req("fix", r.Fix)

@@ -60,10 +60,13 @@ type Warning struct {
 }
 
 func (w Warning) String() string {
-	if w.Entry >= 0 {
+	switch {
+	case w.Entry >= 0:
 		return fmt.Sprintf("%s: entry %d at byte %d: %s", w.File, w.Entry, w.Offset, w.Msg)
+	case w.Offset > 0:
+		return fmt.Sprintf("%s: byte %d: %s", w.File, w.Offset, w.Msg)
 	}
-	return fmt.Sprintf("%s: byte %d: %s", w.File, w.Offset, w.Msg)
+	return fmt.Sprintf("%s: %s", w.File, w.Msg)
 }
 
 // Error is a HAR file that cannot be used.
@@ -140,12 +143,18 @@ func Read(r io.Reader, name string, opts Options) ([]*capture.Exchange, *Info, e
 			return nil, rd.info, rd.fail(te.entry, rd.end(), fmt.Sprintf("the file ends early (truncated HAR?) %s, before any complete entry; nothing can be analyzed", te.where), nil)
 		}
 		rd.info.Truncated = true
-		rd.warn(te.entry, rd.end(), "the file ends early (truncated HAR?) %s; analyzed the %d entries before that point", te.where, rd.info.Entries)
+		rd.flushDropped()
+		// Always kept, whatever came before: it says the analysis is partial.
+		rd.info.Warnings = append(rd.info.Warnings, Warning{File: rd.name, Entry: te.entry, Offset: rd.end(),
+			Msg: fmt.Sprintf("the file ends early (truncated HAR?) %s; analyzed the %d entries before that point", te.where, rd.info.Entries)})
 		err = nil
 	}
 	if err != nil {
+		rd.flushDropped()
 		return nil, rd.info, err
 	}
+	rd.flushDropped()
+	rd.final = true
 	rd.finish()
 	return rd.out, rd.info, nil
 }
@@ -182,6 +191,8 @@ type reader struct {
 	logAt       int64 // offset of the "log" object
 	sawEntries  bool
 	credentials bool // any Authorization/Cookie/Set-Cookie seen
+	dropped     int  // warnings over maxWarnings, counted not kept
+	final       bool // file-level warnings after the entries: always kept
 }
 
 func (rd *reader) offset() int64 { return rd.base + rd.dec.InputOffset() }
@@ -193,8 +204,26 @@ func (rd *reader) fail(entry int, off int64, msg string, err error) error {
 	return &Error{File: rd.name, Entry: entry, Offset: off, Msg: msg, Err: err}
 }
 
+// maxWarnings bounds the warnings kept per file (a HAR of a million
+// unusable entries must not print a million lines); the rest are counted
+// and summed up in one last warning.
+const maxWarnings = 200
+
 func (rd *reader) warn(entry int, off int64, format string, args ...any) {
+	if len(rd.info.Warnings) >= maxWarnings && !rd.final {
+		rd.dropped++
+		return
+	}
 	rd.info.Warnings = append(rd.info.Warnings, Warning{File: rd.name, Entry: entry, Offset: off, Msg: fmt.Sprintf(format, args...)})
+}
+
+// flushDropped adds the count of warnings not kept.
+func (rd *reader) flushDropped() {
+	if rd.dropped > 0 {
+		rd.info.Warnings = append(rd.info.Warnings, Warning{File: rd.name, Entry: -1,
+			Msg: fmt.Sprintf("%d more warnings not shown (the first %d are listed)", rd.dropped, maxWarnings)})
+		rd.dropped = 0
+	}
 }
 
 func isEOF(err error) bool {

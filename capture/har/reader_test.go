@@ -1175,3 +1175,28 @@ func one(t *testing.T, e string) *capture.Exchange {
 	}
 	return exs[0]
 }
+
+// Warnings are capped per file: the first maxWarnings, then one line
+// counting the rest, and the truncation warning is never lost.
+func TestWarningsCapped(t *testing.T) {
+	bad := `{"request":{"method":"GET","url":"/relative"}}`
+	var es []string
+	for range maxWarnings + 50 {
+		es = append(es, bad)
+	}
+	es = append(es, entry(`"method":"GET","url":"https://as.example/x"`, `"status":200`))
+	doc := har("x", es...)
+	exs, info := read(t, doc, Options{})
+	eq(t, "exchanges", len(exs), 1)
+	eq(t, "warnings kept", len(info.Warnings), maxWarnings+1)
+	last := info.Warnings[len(info.Warnings)-1].String()
+	if !strings.Contains(last, "50 more warnings not shown") || strings.Contains(last, "byte 0") {
+		t.Errorf("last warning %q", last)
+	}
+	// Truncated after the bad entries: the truncation is still reported.
+	cut := doc[:strings.LastIndex(doc, `"status":200`)]
+	_, info = read(t, cut, Options{})
+	if w := info.Warnings[len(info.Warnings)-1].Msg; !strings.Contains(w, "ends early") {
+		t.Errorf("last warning %q, want the truncation", w)
+	}
+}

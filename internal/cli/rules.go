@@ -100,7 +100,7 @@ func newRulesExplainCmd(io *IOStreams) *cobra.Command {
 			id := strings.ToUpper(strings.TrimSpace(args[0]))
 			for _, r := range rs {
 				if r.ID == id {
-					explain(io, r)
+					explain(io, r, rs)
 					return nil
 				}
 			}
@@ -128,7 +128,7 @@ func newRulesExplainCmd(io *IOStreams) *cobra.Command {
 	return cmd
 }
 
-func explain(io *IOStreams, r *rules.Rule) {
+func explain(io *IOStreams, r *rules.Rule, all []*rules.Rule) {
 	w := io.Out
 	fmt.Fprintf(w, "%s — %s\n\n", r.ID, r.Title)
 	fmt.Fprintf(w, "  level:      %s\n", orDash(r.Level))
@@ -144,6 +144,18 @@ func explain(io *IOStreams, r *rules.Rule) {
 		fmt.Fprintf(w, " (also reads %s)", strings.Join(r.Requires, ", "))
 	}
 	fmt.Fprintln(w)
+	if len(r.Supersedes) > 0 {
+		fmt.Fprintf(w, "  supersedes: %s (reported instead of them on the same exchange)\n", strings.Join(r.Supersedes, ", "))
+	}
+	var by []string
+	for _, o := range all {
+		if contains(o.Supersedes, r.ID) {
+			by = append(by, o.ID)
+		}
+	}
+	if len(by) > 0 {
+		fmt.Fprintf(w, "  superseded by: %s (not reported where that rule fires on the same exchange)\n", strings.Join(by, ", "))
+	}
 	fmt.Fprintf(w, "  defined in: %s\n\n", r.File())
 	if r.Motivation != "" {
 		fmt.Fprintf(w, "Why it matters\n  %s\n\n", oneLine(r.Motivation))

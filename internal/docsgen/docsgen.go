@@ -175,7 +175,11 @@ func RulesDoc(root string, rs []*rules.Rule) ([]byte, error) {
 			if len(r.Requires) > 0 {
 				w(" (also reads %s)", strings.Join(r.Requires, ", "))
 			}
-			w("\n- references: %s\n\n", strings.Join(r.References, "; "))
+			w("\n- references: %s\n", strings.Join(r.References, "; "))
+			if len(r.Supersedes) > 0 {
+				w("- supersedes: %s (reported instead of them on the same exchange)\n", strings.Join(r.Supersedes, ", "))
+			}
+			w("\n")
 			if r.Motivation != "" {
 				w("%s\n\n", oneLine(r.Motivation))
 			}
