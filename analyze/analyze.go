@@ -23,6 +23,10 @@ type Options struct {
 	// MCPRevision is "auto" (detect from traffic) or a revision to force
 	// on every flow.
 	MCPRevision string
+	// ClientRun, when the capture covers a client's whole run, says how
+	// it ended; rules may then read the end of the traffic as the client
+	// stopping.
+	ClientRun *capture.ClientRun
 }
 
 // Message is one classified exchange.
@@ -43,6 +47,8 @@ type Result struct {
 	Flows    []*Flow
 	// Secrets holds every credential value seen, for redaction.
 	Secrets *capture.SecretSet
+	// ClientRun is Options.ClientRun.
+	ClientRun *capture.ClientRun
 
 	memo sync.Map
 }
@@ -62,7 +68,7 @@ func (r *Result) Memo(key string, build func() any) any {
 // (see capture.Timeline). It never fails: what it cannot make sense of is
 // classified "other".
 func Analyze(exs []*capture.Exchange, opts Options) *Result {
-	res := &Result{Exchanges: exs, Secrets: capture.NewSecretSet()}
+	res := &Result{Exchanges: exs, Secrets: capture.NewSecretSet(), ClientRun: opts.ClientRun}
 	k := newKnowledge()
 	https := make([]HTTP, len(exs))
 	light := make([]bool, len(exs))

@@ -59,6 +59,7 @@ type Session struct {
 	closed  bool
 	errs    []error
 	lastAdd time.Time
+	run     *capture.ClientRun
 }
 
 // New starts a session.
@@ -142,6 +143,14 @@ func (s *Session) tick() {
 	s.mu.Unlock()
 }
 
+// SetClientRun records how the captured client's run ended (before Close):
+// the capture then covers the whole run, and its end is the client's.
+func (s *Session) SetClientRun(run capture.ClientRun) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.run = &run
+}
+
 // Analyze runs the whole pipeline on what was captured so far.
 func (s *Session) Analyze() (*analyze.Result, []rules.Finding, []rules.Suppressed) {
 	s.mu.Lock()
@@ -158,7 +167,10 @@ func (s *Session) analyze(exs []*capture.Exchange) (*analyze.Result, []rules.Fin
 		c := *ex
 		cp[i] = &c
 	}
-	res := analyze.Analyze(capture.Timeline(cp), analyze.Options{MCPRevision: s.opts.MCPRevision})
+	s.mu.Lock()
+	run := s.run
+	s.mu.Unlock()
+	res := analyze.Analyze(capture.Timeline(cp), analyze.Options{MCPRevision: s.opts.MCPRevision, ClientRun: run})
 	fs := s.opts.Engine.Run(res, s.opts.RunOptions)
 	fs = s.opts.Config.Override(fs)
 	kept, supp := s.opts.Baseline.Apply(fs)

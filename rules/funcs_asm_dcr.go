@@ -91,6 +91,13 @@ func init() {
 			cel.BinaryBinding(func(fl, r ref.Val) ref.Val {
 				return types.Int(RegistrationAbandoned(regFlowsOf(fl), regRegOf(r)))
 			}))))
+	RegisterFunction("registration_abandon_reason(flows, registration)",
+		"how the capture shows the client gave up a successful registration: \"started over at exchange N\", or, when the capture covers the client's whole run (oauthlint capture -- CMD), \"exited (…) N ms after the response\"; \"\" when it used the client_id or nothing tells",
+		cel.Function("registration_abandon_reason", cel.Overload("registration_abandon_reason_flows_registration",
+			[]*cel.Type{regFlowListType, regRegType}, cel.StringType,
+			cel.BinaryBinding(func(fl, r ref.Val) ref.Val {
+				return types.String(RegistrationAbandonReason(regFlowsOf(fl), regRegOf(r)))
+			}))))
 	RegisterFunction("dcr_response_mismatches(flow)",
 		"where the client did not use what its registration response returned: another client_id, a redirect_uri outside the returned redirect_uris, another token endpoint auth method ([] when it did)",
 		cel.Function("dcr_response_mismatches", cel.Overload("dcr_response_mismatches_flow", []*cel.Type{regFlowType}, stringList,
@@ -481,8 +488,15 @@ const restartWindowMS = 10_000
 // come within restartWindowMS unless the capture holds authorization
 // requests. It returns 0 when the client_id was used or nothing tells.
 func RegistrationAbandoned(flows []*analyze.Flow, r *analyze.Registration) int {
+	restart, _ := abandonment(flows, r)
+	return restart
+}
+
+// abandonment returns the restart exchange id (0 when none) and whether
+// the client_id r returned was used.
+func abandonment(flows []*analyze.Flow, r *analyze.Registration) (restart int, used bool) {
 	if r == nil || !r.Registered || r.ClientID == "" {
-		return 0
+		return 0, false
 	}
 	browser := false
 	var mine []*analyze.Flow
@@ -490,7 +504,7 @@ func RegistrationAbandoned(flows []*analyze.Flow, r *analyze.Registration) int {
 		if f.Authorize != nil {
 			browser = true
 			if f.Authorize.ClientID == r.ClientID && f.Authorize.HTTP.ID > r.HTTP.ID {
-				return 0
+				return 0, true
 			}
 		}
 		for _, t := range append(append([]*analyze.Token{}, f.Tokens...), f.Refreshes...) {
@@ -498,7 +512,7 @@ func RegistrationAbandoned(flows []*analyze.Flow, r *analyze.Registration) int {
 			// carried the client_id: any later token request to the same
 			// server may be a use.
 			if t.HTTP.ID > r.HTTP.ID && (t.ClientID == r.ClientID || (t.ClientID == "" && t.HTTP.Sanitized && t.HTTP.Origin == r.HTTP.Origin)) {
-				return 0
+				return 0, true
 			}
 		}
 		for _, x := range f.Registrations {
@@ -545,7 +559,48 @@ func RegistrationAbandoned(flows []*analyze.Flow, r *analyze.Registration) int {
 			}
 		}
 	}
-	return best
+	return best, false
+}
+
+// RegistrationAbandonReason says how the capture shows that the client
+// gave up the successful registration r: it started over (see
+// RegistrationAbandoned), or, when the capture covers the client's whole
+// run (oauthlint capture -- CMD), the client exited within
+// restartWindowMS of the response without using the client_id and without
+// any later request to the authorization server: too soon for a person
+// to have abandoned a consent screen. "" when nothing tells.
+func RegistrationAbandonReason(flows []*analyze.Flow, r *analyze.Registration) string {
+	restart, used := abandonment(flows, r)
+	switch {
+	case restart != 0:
+		return fmt.Sprintf("started over at exchange %d", restart)
+	case used || r == nil || !r.Registered || r.ClientID == "" || len(flows) == 0:
+		return ""
+	}
+	res := flows[0].Capture()
+	if res == nil || res.ClientRun == nil || r.HTTP.TimeMS == 0 {
+		return ""
+	}
+	run := res.ClientRun
+	rx := r.HTTP.Exchange()
+	if rx == nil {
+		return ""
+	}
+	done := rx.Start.Add(rx.Duration).UnixMilli()
+	if ended := run.Ended.UnixMilli(); ended < done || ended-done > restartWindowMS {
+		return ""
+	}
+	for _, ex := range res.Exchanges[r.HTTP.ID:] {
+		if ex.Request != nil && ex.Request.URL != nil && oauth.Origin(ex.Request.URL.String()) == r.HTTP.Origin {
+			return ""
+		}
+	}
+	cmd := run.Command
+	if rs := []rune(cmd); len(rs) > 60 {
+		cmd = string(rs[:57]) + "…"
+	}
+	return fmt.Sprintf("exited (%s, exit code %d) %d ms after the response",
+		cmd, run.ExitCode, run.Ended.UnixMilli()-done)
 }
 
 func decodeJOSEPart(seg string, dst *map[string]any) error {

@@ -49,6 +49,9 @@ type Info struct {
 	// Authorization or cookies report not-available.
 	Sanitized bool
 	Warnings  []Warning
+	// ClientRun is set by oauthlint capture -- CMD (log._clientRun): the
+	// capture covers the whole run of that client.
+	ClientRun *capture.ClientRun
 }
 
 // Warning is a problem that did not stop reading.
@@ -420,6 +423,8 @@ func (rd *reader) readLog() error {
 			dst = &rd.info.Browser
 		case "comment":
 			dst = &rd.info.Comment
+		case "_clientRun":
+			dst = &rd.info.ClientRun
 		default:
 			if err := rd.skip("in log." + key); err != nil {
 				return err

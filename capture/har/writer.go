@@ -26,6 +26,7 @@ type Writer struct {
 	n      int
 	redact func(string) string
 	closed bool
+	run    *capture.ClientRun
 }
 
 // WriterOptions tune a Writer.
@@ -95,6 +96,14 @@ func (w *Writer) Entries() int {
 	return w.n
 }
 
+// SetClientRun records, at Close, how the captured client's run ended
+// (log._clientRun), so an offline analysis knows the capture covers it.
+func (w *Writer) SetClientRun(run capture.ClientRun) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.run = &run
+}
+
 // Close ends the document and syncs the file.
 func (w *Writer) Close() error {
 	w.mu.Lock()
@@ -103,7 +112,12 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
-	_, err := w.f.Write([]byte("\n]}}\n"))
+	end := []byte("\n]}}\n")
+	if w.run != nil {
+		rb, _ := json.Marshal(w.run)
+		end = append(append([]byte("\n],\"_clientRun\":"), rb...), "}}\n"...)
+	}
+	_, err := w.f.Write(end)
 	if serr := w.f.Sync(); err == nil {
 		err = serr
 	}

@@ -121,3 +121,40 @@ func TestRedactedAndGapsReadBack(t *testing.T) {
 		t.Errorf("the writer's _gaps were not read back: %v", exs[1].Gaps)
 	}
 }
+
+// The client's run, recorded at Close, reads back from log._clientRun.
+func TestWriterClientRun(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cap.har")
+	w, err := Create(p, WriterOptions{Creator: "oauthlint", Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(sampleExchanges()[0]); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 11, 20, 9, 0, 3, 0, time.UTC)
+	w.SetClientRun(capture.ClientRun{Command: "npx mcp-remote http://127.0.0.1:3001/mcp", ExitCode: 1, Ended: end})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	exs, info, err := ReadFile(p, Options{})
+	if err != nil || len(exs) != 1 || len(info.Warnings) != 0 {
+		t.Fatalf("read back: %v n=%d warnings=%v", err, len(exs), info.Warnings)
+	}
+	if r := info.ClientRun; r == nil || r.ExitCode != 1 || !r.Ended.Equal(end) || r.Command != "npx mcp-remote http://127.0.0.1:3001/mcp" {
+		t.Errorf("client run = %+v", r)
+	}
+	// Without it (a killed capture, another tool), nothing is claimed.
+	if _, info, _ := ReadFile(filepath.Join("testdata", firstHAR(t)), Options{}); info != nil && info.ClientRun != nil {
+		t.Errorf("client run from a HAR that has none: %+v", info.ClientRun)
+	}
+}
+
+func firstHAR(t *testing.T) string {
+	t.Helper()
+	ms, _ := filepath.Glob("testdata/*.har")
+	if len(ms) == 0 {
+		t.Skip("no HAR in testdata")
+	}
+	return filepath.Base(ms[0])
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/oauthlint/oauthlint/capture"
 	"github.com/oauthlint/oauthlint/capture/har"
 	"github.com/oauthlint/oauthlint/capture/pcap"
+	"github.com/oauthlint/oauthlint/capture/tlsdecrypt"
 )
 
 // Format names an input format.
@@ -31,6 +32,11 @@ func Sniff(head []byte) Format {
 	if len(b) > 0 && b[0] == '{' {
 		return HAR
 	}
+	// A HAR saved as UTF-16 (PowerShell's '>' redirection): hand it to the
+	// HAR reader, whose error says how to convert it.
+	if utf16JSON(head) {
+		return HAR
+	}
 	if len(head) >= 4 {
 		switch {
 		case bytes.Equal(head[:4], []byte{0x0a, 0x0d, 0x0d, 0x0a}):
@@ -41,6 +47,36 @@ func Sniff(head []byte) Format {
 		}
 	}
 	return Unknown
+}
+
+// utf16JSON reports whether head is a UTF-16 byte order mark followed by
+// a JSON object (after any whitespace) in the same byte order.
+func utf16JSON(head []byte) bool {
+	var le bool
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		le = true
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+	default:
+		return false
+	}
+	for i := 2; i+1 < len(head); i += 2 {
+		c, zero := head[i], head[i+1]
+		if !le {
+			c, zero = head[i+1], head[i]
+		}
+		if zero != 0 {
+			return false
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // Info describes what was read from one input.
@@ -55,6 +91,14 @@ type Info struct {
 	Warnings  []string
 	// Comment is the capture's own comment (HAR log.comment).
 	Comment string
+	// ClientRun is set when the capture covers a client's whole run
+	// (written by oauthlint capture -- CMD).
+	ClientRun *capture.ClientRun
+	// Undecrypted lists the TLS connections of a packet capture that
+	// could not be decrypted (no keys, damaged records, …): they yield
+	// no exchanges. Decrypted counts those that were read.
+	Undecrypted []capture.Undecrypted
+	Decrypted   int
 }
 
 // Options tune reading.
@@ -65,6 +109,9 @@ type Options struct {
 	// Progress is called with bytes read so far, the total size (0 when
 	// unknown) and the entries read.
 	Progress func(read, total int64, entries int)
+	// Keys are the TLS secrets for packet captures (see LoadKeyLogs);
+	// HAR files ignore them.
+	Keys *tlsdecrypt.KeyLog
 }
 
 // Read reads one capture file ("-" for standard input).
@@ -109,13 +156,14 @@ func Read(path string, opts Options) ([]*capture.Exchange, Info, error) {
 			info.Truncated = hi.Truncated
 			info.Sanitized = hi.Sanitized
 			info.Comment = hi.Comment
+			info.ClientRun = hi.ClientRun
 			for _, w := range hi.Warnings {
 				info.Warnings = append(info.Warnings, w.String())
 			}
 		}
 		return exs, info, err
 	case PCAP, PCAPNG:
-		po := pcap.Options{MaxBody: opts.MaxBody}
+		po := pcap.Options{MaxBody: opts.MaxBody, Keys: opts.Keys}
 		if opts.Progress != nil {
 			po.Progress = func(read int64, exchanges int) { opts.Progress(read, total, exchanges) }
 		}
@@ -128,6 +176,8 @@ func Read(path string, opts Options) ([]*capture.Exchange, Info, error) {
 			info.Entries = pi.Requests
 			info.Exchanges = pi.Exchanges
 			info.Truncated = pi.Truncated
+			info.Undecrypted = pi.Undecrypted
+			info.Decrypted = pi.DecryptedConnections
 			for _, w := range pi.Warnings {
 				info.Warnings = append(info.Warnings, w.String())
 			}
@@ -154,4 +204,47 @@ func printable(b []byte, n int) string {
 		b = b[:n]
 	}
 	return string(bytes.ToValidUTF8(b, []byte("?")))
+}
+
+// LoadKeyLogs reads the TLS key logs given with --keylog (each must
+// exist and hold key log lines) and the file named by SSLKEYLOGFILE in
+// the environment (env; skipped with a note when it does not exist yet).
+// It returns the secrets, one note per file read, and the first error.
+func LoadKeyLogs(paths []string, env string) (*tlsdecrypt.KeyLog, []string, error) {
+	kl := tlsdecrypt.NewKeyLog()
+	var notes []string
+	seen := map[string]bool{}
+	load := func(path, via string) error {
+		if seen[path] {
+			return nil
+		}
+		seen[path] = true
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return fmt.Errorf("%s is a directory; give the key log file (the file SSLKEYLOGFILE named)", path)
+		}
+		st, err := kl.Read(f, path)
+		if err != nil {
+			return err
+		}
+		notes = append(notes, via+st.String())
+		return nil
+	}
+	for _, p := range paths {
+		if err := load(p, "key log "); err != nil {
+			return nil, notes, fmt.Errorf("--keylog %s: %w", p, err)
+		}
+	}
+	if env != "" && !seen[env] {
+		if _, err := os.Stat(env); err != nil {
+			notes = append(notes, fmt.Sprintf("SSLKEYLOGFILE=%s: %v; not used", env, err))
+		} else if err := load(env, "SSLKEYLOGFILE: "); err != nil {
+			return nil, notes, fmt.Errorf("SSLKEYLOGFILE=%s: %w", env, err)
+		}
+	}
+	return kl, notes, nil
 }

@@ -12,9 +12,10 @@ import (
 
 // exchange turns a paired request/response into a capture.Exchange and
 // emits it.
-func (r *reader) exchange(c *tcpConn, client int, e *exch) {
+func (r *reader) exchange(s *stream, client int, e *exch) {
 	r.info.Requests++
 	req := e.req
+	c := s.c
 	cl, sv := c.ep[client], c.ep[1-client]
 	ex := &capture.Exchange{
 		Start:      req.first.ts,
@@ -22,7 +23,12 @@ func (r *reader) exchange(c *tcpConn, client int, e *exch) {
 		ServerAddr: sv.String(),
 	}
 	ex.Ref = capture.Ref{File: r.name, Entry: -1, Conn: cl.String() + " -> " + sv.String()}
-	u, err := requestURL(req, sv.String())
+	scheme := "http"
+	if s.tls != nil {
+		scheme = "https"
+		ex.TLS = s.tls.tlsInfo()
+	}
+	u, err := requestURL(req, sv.String(), scheme)
 	if err != nil {
 		r.warn(req.first.frame, ex.Ref.Conn, fmt.Sprintf("request skipped: %v", err))
 		return
@@ -56,6 +62,9 @@ func (r *reader) exchange(c *tcpConn, client int, e *exch) {
 			ex.AddGap(capture.GapBytesMissing, "server bytes were lost by the capture before the response")
 		}
 	}
+	if s.tls != nil {
+		s.tls.undecryptedGaps(ex, client, req.incomplete != "", e.resp == nil || e.resp.incomplete != "")
+	}
 	if last.ts.After(ex.Start) {
 		ex.Duration = last.ts.Sub(ex.Start)
 	}
@@ -65,9 +74,9 @@ func (r *reader) exchange(c *tcpConn, client int, e *exch) {
 }
 
 // requestURL builds the absolute URL: the request target as sent when it
-// is absolute (a request to a proxy), else http://Host + target, with the
-// server's address when the request has no Host header.
-func requestURL(m *message, server string) (*url.URL, error) {
+// is absolute (a request to a proxy), else scheme://Host + target, with
+// the server's address when the request has no Host header.
+func requestURL(m *message, server, scheme string) (*url.URL, error) {
 	t := m.target
 	if m.connect {
 		// Authority form "host:port". The tunnel carries TLS in practice;
@@ -88,16 +97,16 @@ func requestURL(m *message, server string) (*url.URL, error) {
 		host = server
 	}
 	if t == "*" {
-		return &url.URL{Scheme: "http", Host: host, Path: "*"}, nil
+		return &url.URL{Scheme: scheme, Host: host, Path: "*"}, nil
 	}
 	if !strings.HasPrefix(t, "/") {
 		t = "/" + t
 	}
-	u, err := url.Parse("http://" + host + t)
+	u, err := url.Parse(scheme + "://" + host + t)
 	if err != nil {
 		// Some clients send bytes a URL may not hold (spaces, raw
 		// non-ASCII, bad escapes); keep the request with those escaped.
-		u, err = url.Parse("http://" + host + escapeTarget(t))
+		u, err = url.Parse(scheme + "://" + host + escapeTarget(t))
 		if err != nil {
 			return nil, fmt.Errorf("request target %q cannot be parsed as a URL", clip([]byte(m.target), 200))
 		}

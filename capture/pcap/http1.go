@@ -171,7 +171,7 @@ func (p *msgParser) feed(b []byte, at pktRef) {
 			if len(b) == 0 {
 				return
 			}
-			p.m = &message{resp: p.resp, first: at, length: -1, order: p.r.nextOrder()}
+			p.m = &message{resp: p.resp, first: at.begin(), length: -1, order: p.r.nextOrder()}
 			p.st = psHead
 			p.buf = p.buf[:0]
 			p.scan = 0

@@ -10,6 +10,8 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 
 	"github.com/oauthlint/oauthlint/capture"
 )
@@ -418,13 +420,41 @@ func TestBadFramingStops(t *testing.T) {
 	}
 }
 
-func TestH2PriorKnowledgeWarned(t *testing.T) {
+// TestH2PriorKnowledge: HTTP/2 over cleartext TCP (prior knowledge) is
+// read like HTTP/2 over TLS, even when the server's SETTINGS are captured
+// before the client's preface.
+func TestH2PriorKnowledge(t *testing.T) {
+	var cl, sv bytes.Buffer
+	cl.WriteString(http2.ClientPreface)
+	cf, sf := http2.NewFramer(&cl, nil), http2.NewFramer(&sv, nil)
+	block := func(fs ...string) []byte {
+		var b bytes.Buffer
+		e := hpack.NewEncoder(&b)
+		for i := 0; i < len(fs); i += 2 {
+			e.WriteField(hpack.HeaderField{Name: fs[i], Value: fs[i+1]})
+		}
+		return b.Bytes()
+	}
+	cf.WriteSettings()
+	cf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: block(":method", "POST", ":scheme", "http", ":authority", "as.test", ":path", "/token", "content-type", "application/x-www-form-urlencoded")})
+	cf.WriteData(1, true, []byte("grant_type=client_credentials"))
+	sf.WriteSettings()
+	sf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: block(":status", "200", "content-type", "application/json", "content-encoding", "gzip")})
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte(`{"access_token":"x"}`))
+	zw.Close()
+	sf.WriteData(1, true, z.Bytes())
 	b := newCap(t)
 	c := b.conn("10.0.0.1:50000", "10.0.0.2:80").handshake()
-	c.send(true, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00", 0)
+	s := sv.Bytes()
+	c.send(false, string(s[:15]), 0) // the server's SETTINGS first
+	c.send(true, cl.String(), 0)
+	c.send(false, string(s[15:]), 0)
 	exs, info := b.read(Options{})
-	if len(exs) != 0 || !hasWarning(info, "HTTP/2") {
-		t.Errorf("%s %v", summary(exs), info.Warnings)
+	wantSummary(t, exs, "POST http://as.test/token req=grant_type=client_credentials 200 body={\"access_token\":\"x\"}\n")
+	if len(info.Warnings) > 0 || exs[0].Request.Proto != "HTTP/2.0" || exs[0].Request.Headers.Get(":path") != "/token" || string(exs[0].Request.Body) != "grant_type=client_credentials" {
+		t.Errorf("%v %+v", info.Warnings, exs[0].Request)
 	}
 }
 

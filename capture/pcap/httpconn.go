@@ -239,7 +239,7 @@ func (h *httpConn) flush() {
 		}
 		h.open[0] = nil
 		h.open = h.open[1:]
-		h.s.r.exchange(h.s.c, h.client, e)
+		h.s.r.exchange(h.s, h.client, e)
 	}
 	h.open = nil
 }

@@ -7,7 +7,11 @@
 // starts, lost bytes, RST, half-close, port reuse; see tcp.go), the
 // protocol of each connection is recognised from its first bytes (stream.go)
 // and HTTP/1.x is parsed on any port (http1.go, httpconn.go). TLS
-// connections are recognised and reported, not decrypted yet (tls.go).
+// connections are decrypted with the secrets of NSS key logs
+// (Options.Keys) or of pcapng Decryption Secrets Blocks
+// (capture/tlsdecrypt, tls.go), and their plaintext read as HTTP/1.x or,
+// with ALPN h2, as HTTP/2 (capture/h2, h2conn.go); connections that
+// cannot be decrypted are listed in Info.Undecrypted with the reason.
 //
 // Memory grows with the connections open at one time, not with the file:
 // a connection's state is released when it closes, bodies are kept up to
@@ -29,6 +33,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/oauthlint/oauthlint/capture"
+	"github.com/oauthlint/oauthlint/capture/tlsdecrypt"
 )
 
 // DefaultMaxBody caps each stored body (after decoding).
@@ -45,6 +50,11 @@ type Options struct {
 	// Progress, when set, is called every few thousand packets and at the
 	// end with the bytes read from the input and the exchanges found.
 	Progress func(read int64, exchanges int)
+	// Keys holds the TLS secrets of the key logs given by the user
+	// (--keylog, SSLKEYLOGFILE). Secrets embedded in the capture
+	// (pcapng Decryption Secrets Blocks) are used as well, with or
+	// without it.
+	Keys *tlsdecrypt.KeyLog
 }
 
 // Info describes what was read from one capture file.
@@ -74,6 +84,14 @@ type Info struct {
 	// returned.
 	Requests  int
 	Exchanges int
+	// DecryptedConnections counts TLS connections whose records were
+	// decrypted; UndecryptedConnections those that yielded nothing
+	// (Undecrypted lists them, up to 10 000); SecretsBlocks the pcapng
+	// Decryption Secrets Blocks read.
+	DecryptedConnections   int
+	UndecryptedConnections int
+	Undecrypted            []capture.Undecrypted
+	SecretsBlocks          int
 	// Truncated is set when the file ended inside a packet record or a
 	// record was corrupt: the packets before it were read.
 	Truncated bool
@@ -165,6 +183,12 @@ func Stream(r io.Reader, name string, opts Options, emit func(*capture.Exchange)
 		return &Info{File: name}, err
 	}
 	rd := &reader{name: name, opts: opts, emit: emit, src: src, info: &Info{File: name, Format: src.format, Application: src.app, Resolution: src.res}}
+	rd.fileKeys = tlsdecrypt.NewKeyLog()
+	rd.sessions = tlsdecrypt.NewSessionCache()
+	if opts.Keys != nil {
+		rd.keys = append(rd.keys, opts.Keys)
+	}
+	rd.keys = append(rd.keys, rd.fileKeys)
 	defer func() {
 		// The parsers are written not to panic on any input; if one does
 		// anyway, say where instead of crashing the whole run.
@@ -186,7 +210,14 @@ type reader struct {
 	order int64
 	tcp   *tcpTable
 
-	tlsConns   int
+	// TLS: the user's key log and the capture's own secrets, TLS 1.2
+	// sessions for resumption, and connections waiting for secrets.
+	keys       tlsdecrypt.Keys
+	fileKeys   *tlsdecrypt.KeyLog
+	sessions   *tlsdecrypt.SessionCache
+	waiting    []*tlsConn
+	noKeyConns int
+	tlsConns   int      // undecrypted connections warned about
 	tlsMore    []string // server names of the encrypted connections not warned about one by one
 	dropped    int      // warnings not stored
 	badPackets int64
@@ -218,6 +249,8 @@ func (r *reader) countProto(m streamMode) {
 		r.info.HTTPConnections++
 	case modeTLS:
 		r.info.TLSConnections++
+	case modeH2:
+		r.info.HTTPConnections++
 	case modeOther:
 		r.info.OtherConnections++
 	}
@@ -232,6 +265,11 @@ func (r *reader) run() {
 	var last pktRef
 	for {
 		data, ci, link, err := r.src.next()
+		if r.src.hasSecrets() {
+			// Decryption Secrets Blocks seen in the bytes read so far
+			// (before this packet, or read ahead of it).
+			r.newSecrets()
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				r.readError(err)
@@ -268,6 +306,8 @@ func (r *reader) run() {
 		}
 	}
 	r.tcp.finishAll(last)
+	// Connections that waited for secrets the file never gave.
+	r.retryWaiting(true)
 	r.finishInfo()
 	if r.opts.Progress != nil {
 		r.opts.Progress(r.src.offset(), r.info.Exchanges)
@@ -314,12 +354,15 @@ func (r *reader) finishInfo() {
 			}
 			msg += ")"
 		}
-		r.warn(0, "", msg+": no TLS keys; decryption arrives with --keylog")
+		r.warn(0, "", msg+" were not decrypted (see Info.Undecrypted for each)")
+	}
+	if r.noKeyConns > 0 {
+		r.warn(0, "", keysHint(r.noKeyConns, in.TLSConnections, r.keys.Len() > 0))
 	}
 	if in.Requests == 0 && in.Packets > 0 {
-		msg := fmt.Sprintf("no HTTP/1.x requests found in %d packets (%d TCP connections", in.Packets, in.Connections)
-		if in.TLSConnections > 0 {
-			msg += fmt.Sprintf(", %d of them encrypted", in.TLSConnections)
+		msg := fmt.Sprintf("no HTTP requests found in %d packets (%d TCP connections", in.Packets, in.Connections)
+		if in.UndecryptedConnections > 0 {
+			msg += fmt.Sprintf(", %d of them encrypted and not decrypted", in.UndecryptedConnections)
 		}
 		r.warn(0, "", msg+")")
 	}

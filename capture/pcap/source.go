@@ -33,14 +33,19 @@ type packetSource struct {
 }
 
 // countingReader counts the bytes read from the input, for progress and
-// for byte offsets in error messages.
+// for byte offsets in error messages. For pcapng it also watches the
+// blocks go by for Decryption Secrets Blocks, which pcapgo skips.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r    io.Reader
+	n    int64
+	scan *ngScanner
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	if c.scan != nil && n > 0 {
+		c.scan.feed(p[:n], c.n)
+	}
 	c.n += int64(n)
 	return n, err
 }
@@ -54,7 +59,9 @@ const (
 // openSource sniffs the format from the first bytes and opens the matching
 // pcapgo reader. It fails only when the file cannot be used at all.
 func openSource(r io.Reader, name string) (*packetSource, error) {
-	cr := &countingReader{r: r}
+	// The block scanner sees every byte from the start (the sniffing
+	// below already reads ahead); it is dropped unless the file is pcapng.
+	cr := &countingReader{r: r, scan: &ngScanner{}}
 	br := bufio.NewReaderSize(cr, 256<<10)
 	head, err := br.Peek(4)
 	if len(head) == 0 {
@@ -81,6 +88,7 @@ func openSource(r io.Reader, name string) (*packetSource, error) {
 		s.pollNames()
 	case le == magicPcapMicroLE || be == magicPcapMicroLE || le == magicPcapNanoLE || be == magicPcapNanoLE:
 		s.format = "pcap"
+		cr.scan = nil
 		pr, err := pcapgo.NewReader(br)
 		if err != nil {
 			return nil, headerError(name, "pcap", err)
@@ -154,6 +162,22 @@ func (s *packetSource) pollNames() {
 	s.nNames = n
 }
 
+// hasSecrets reports whether Decryption Secrets Blocks were read and not
+// taken yet.
+func (s *packetSource) hasSecrets() bool {
+	return s.counter.scan != nil && len(s.counter.scan.blocks) > 0
+}
+
+// takeSecrets returns the Decryption Secrets Blocks read so far.
+func (s *packetSource) takeSecrets() []secretsBlock {
+	if s.counter.scan == nil {
+		return nil
+	}
+	b := s.counter.scan.blocks
+	s.counter.scan.blocks = nil
+	return b
+}
+
 // offset is the number of bytes consumed from the input so far (including
 // what the readers buffered ahead).
 func (s *packetSource) offset() int64 { return s.counter.n }
@@ -182,3 +206,135 @@ func linkName(lt layers.LinkType) string {
 
 // tsString formats a capture timestamp for messages.
 func tsString(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+// A pcapng Decryption Secrets Block (block type 10) carries secrets of a
+// type; TLS key logs are type 0x544c534b ("TLSK"), the text of an NSS key
+// log (pcapng draft §4.7; written by editcap --inject-secrets).
+const (
+	ngBlockDSB     = 0x0000000A
+	ngBlockSHB     = 0x0A0D0D0A
+	dsbTLSKeyLog   = 0x544c534b
+	maxSecretsSize = 64 << 20
+)
+
+type secretsBlock struct {
+	typ    uint32
+	data   []byte
+	offset int64 // file offset of the block
+}
+
+// ngScanner follows the pcapng block structure over the raw bytes of the
+// file (each block starts with its type and total length) and collects
+// the bodies of Decryption Secrets Blocks. It never fails: on a length
+// it cannot follow it stops, and the packet reader reports the damage.
+type ngScanner struct {
+	hdr     [12]byte
+	hn      int
+	be      bool  // the current section is big-endian
+	skip    int64 // bytes left to skip in the current block
+	body    []byte
+	need    int // DSB body bytes still to collect
+	start   int64
+	stopped bool
+	blocks  []secretsBlock
+}
+
+func (s *ngScanner) u32(b []byte) uint32 {
+	if s.be {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// feed scans p, which starts at file offset off.
+func (s *ngScanner) feed(p []byte, off int64) {
+	for len(p) > 0 && !s.stopped {
+		switch {
+		case s.skip > 0:
+			k := int64(len(p))
+			if k > s.skip {
+				k = s.skip
+			}
+			s.skip -= k
+			p = p[k:]
+			off += k
+		case s.need > 0:
+			k := min(s.need, len(p))
+			s.body = append(s.body, p[:k]...)
+			s.need -= k
+			p = p[k:]
+			off += int64(k)
+			if s.need == 0 {
+				s.dsb()
+			}
+		default:
+			if s.hn == 0 {
+				s.start = off
+			}
+			// The type first: a section header needs 12 bytes (its
+			// byte-order magic says how to read the length), others 8.
+			want := 4
+			if s.hn >= 4 {
+				want = 8
+				if binary.LittleEndian.Uint32(s.hdr[:4]) == ngBlockSHB {
+					want = 12
+				}
+			}
+			k := min(want-s.hn, len(p))
+			copy(s.hdr[s.hn:], p[:k])
+			s.hn += k
+			p = p[k:]
+			off += int64(k)
+			if s.hn == want && want > 4 {
+				s.block()
+			}
+		}
+	}
+}
+
+// block starts a block whose header (8 bytes, 12 for a section header)
+// was read.
+func (s *ngScanner) block() {
+	typ := binary.LittleEndian.Uint32(s.hdr[:4])
+	read := int64(s.hn)
+	s.hn = 0
+	if typ == ngBlockSHB {
+		switch binary.LittleEndian.Uint32(s.hdr[8:12]) {
+		case 0x1A2B3C4D:
+			s.be = false
+		case 0x4D3C2B1A:
+			s.be = true
+		default:
+			s.stopped = true
+			return
+		}
+	} else {
+		typ = s.u32(s.hdr[:4])
+	}
+	n := int64(s.u32(s.hdr[4:8]))
+	if n < 12 || n%4 != 0 || n < read {
+		s.stopped = true
+		return
+	}
+	if typ == ngBlockDSB && n-8 <= maxSecretsSize {
+		s.need = int(n - 8)
+		s.body = s.body[:0]
+		return
+	}
+	s.skip = n - read
+}
+
+// dsb parses a collected Decryption Secrets Block body: secrets type,
+// secrets length, secrets (padded), options, trailing length.
+func (s *ngScanner) dsb() {
+	b := s.body
+	s.body = nil
+	if len(b) < 8 {
+		return
+	}
+	typ, n := s.u32(b[:4]), int64(s.u32(b[4:8]))
+	if n > int64(len(b)-8) {
+		return
+	}
+	s.blocks = append(s.blocks, secretsBlock{typ: typ, data: append([]byte(nil), b[8:8+n]...), offset: s.start})
+}

@@ -7,12 +7,14 @@ import "bytes"
 // from the port) and hands the byte streams to the matching handler:
 //
 //	TCP reassembly ─► stream ─┬─► httpConn (HTTP/1.x)
-//	                          ├─► tlsConn  (TLS: recognised, not decrypted yet)
+//	                          ├─► h2Conn   (HTTP/2 with prior knowledge)
+//	                          ├─► tlsConn  (TLS) ─► inner stream ─┬─► httpConn
+//	                          │     decrypted with the key log     └─► h2Conn (ALPN h2)
 //	                          └─► (other protocols are skipped)
 //
-// Handlers implement connHandler, so a TLS decryptor can later be one that
-// transforms each direction's bytes and feeds a further handler (httpConn,
-// or an HTTP/2 parser chosen by ALPN). After CONNECT or 101 Switching
+// Handlers implement connHandler; tlsConn decrypts each direction and
+// feeds the plaintext to an inner stream, which recognises the protocol
+// inside (or takes HTTP/2 from ALPN). After CONNECT or 101 Switching
 // Protocols the stream starts recognising again on the tunnelled bytes.
 type stream struct {
 	r    *reader
@@ -28,6 +30,9 @@ type stream struct {
 	tunnelled bool
 	// tunnelTo is the CONNECT authority when the stream is a tunnel.
 	tunnelTo string
+	// tls is the TLS connection whose plaintext this (inner) stream
+	// carries; nil for cleartext.
+	tls *tlsConn
 }
 
 type streamMode uint8
@@ -36,6 +41,7 @@ const (
 	modeDetect streamMode = iota
 	modeHTTP
 	modeTLS
+	modeH2
 	modeOther
 )
 
@@ -176,8 +182,8 @@ func (s *stream) detect(dir int, b []byte, at pktRef) {
 		s.mode = modeTLS
 		s.h = newTLSConn(s, client, v == vTLSRecord)
 	case vH2Preface:
-		s.mode = modeOther
-		s.r.warn(at.frame, s.c.connString(), "HTTP/2 over cleartext TCP (prior knowledge) is not parsed yet; capture HTTP/1.1 or use a HAR")
+		s.mode = modeH2
+		s.h = newH2Conn(s, client)
 	}
 	s.r.countProto(s.mode)
 	if s.mode == modeOther {
@@ -283,6 +289,11 @@ func classifyText(b []byte, midstream bool, from int) verdict {
 	if bytes.HasPrefix(b, h2Preface) {
 		return vH2Preface
 	}
+	if !midstream && from == 0 && looksLikeH2Settings(b) {
+		// An HTTP/2 server may send its SETTINGS before the client's
+		// preface is captured: hold them until the client says.
+		return vMore
+	}
 	if from == 0 {
 		if looksLikeStatusLine(b) {
 			return vHTTPResponse
@@ -321,4 +332,15 @@ func classifyText(b []byte, midstream bool, from int) verdict {
 		i += j + 1
 	}
 	return vMore
+}
+
+// looksLikeH2Settings reports whether b starts with an HTTP/2 SETTINGS
+// frame (RFC 9113 §6.5): type 4 on stream 0, a length that is a multiple
+// of 6.
+func looksLikeH2Settings(b []byte) bool {
+	if len(b) < 9 || b[3] != 4 || b[4]&^1 != 0 || b[5]|b[6]|b[7]|b[8] != 0 {
+		return false
+	}
+	n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+	return n%6 == 0 && n <= 6*64
 }

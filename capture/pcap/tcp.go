@@ -65,6 +65,9 @@ const (
 	endEOF   // the capture ended
 	endIdle  // idle timeout
 	endReuse // the 4-tuple was reused by a new connection
+	// endUndecryptable: the direction's TLS records cannot be decrypted
+	// from here on (the handler beneath TLS sees its plaintext end).
+	endUndecryptable
 )
 
 func (r endReason) String() string {
@@ -79,14 +82,28 @@ func (r endReason) String() string {
 		return "idle"
 	case endReuse:
 		return "port reused"
+	case endUndecryptable:
+		return "no longer decryptable"
 	}
 	return "ended"
 }
 
-// pktRef is where bytes came from.
+// pktRef is where bytes came from: the packet that completed them and,
+// for bytes decrypted from a TLS record that spans packets, the packet
+// where the record began (bframe, bts; zero when the same).
 type pktRef struct {
-	frame int64
-	ts    time.Time
+	frame  int64
+	ts     time.Time
+	bframe int64
+	bts    time.Time
+}
+
+// begin is where the bytes began arriving.
+func (p pktRef) begin() pktRef {
+	if p.bframe == 0 {
+		return p
+	}
+	return pktRef{frame: p.bframe, ts: p.bts}
 }
 
 type oooSeg struct {

@@ -1,87 +1,243 @@
 package pcap
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/oauthlint/oauthlint/capture"
+	"github.com/oauthlint/oauthlint/capture/tlsdecrypt"
 )
 
-// tlsConn handles a TLS connection. Without keys the bytes cannot be read,
-// so it only takes the server name (SNI) and ALPN from the ClientHello and
-// says once per connection what was skipped. A decryptor (issue: --keylog)
-// will replace it: it will parse the records of both directions, derive
-// the keys from the handshake, and feed the plaintext to an httpConn (or
-// an HTTP/2 parser when ALPN says h2) through the connHandler interface.
+// tlsConn handles a TLS connection. It feeds both byte streams to a
+// tlsdecrypt.Conn, which parses the handshake (server name, ALPN) and,
+// with secrets from the key logs (--keylog, SSLKEYLOGFILE, or a pcapng
+// Decryption Secrets Block), decrypts the records. The plaintext goes to
+// an inner stream: HTTP/2 when ALPN says h2, else recognised by content
+// (HTTP/1.x). A connection that cannot be decrypted yields no exchange:
+// it is listed (Info.Undecrypted) and warned about with its server name,
+// time and the reason.
 type tlsConn struct {
 	s         *stream
 	client    int
 	midstream bool
-	hello     []byte // client bytes collected until the ClientHello is complete
-	need      int    // bytes needed before parsing is worth trying
-	reported  bool
-	first     pktRef
-	sni, alpn string
+	dec       *tlsdecrypt.Conn
+	inner     *stream
+	// spans map stream offsets to the packets that carried them, per
+	// tlsdecrypt direction, back to the oldest byte still needed.
+	spans [2][]span
+	fed   [2]int64
+	first pktRef
+	last  pktRef
+	fail  [2]*tlsdecrypt.Failure
+	// failAt is the packet where each direction stopped being decrypted.
+	failAt   [2]pktRef
+	waiting  bool // registered in reader.waiting
+	parked   bool // finished while waiting for secrets
+	finWhy   endReason
+	finAt    pktRef
+	finished bool
 }
 
-// maxHello bounds the bytes collected for a ClientHello (post-quantum key
-// shares make them a few kilobytes; more is not a ClientHello we can use).
-const maxHello = 64 << 10
+type span struct {
+	off int64
+	at  pktRef
+}
 
 func newTLSConn(s *stream, client int, midstream bool) *tlsConn {
-	return &tlsConn{s: s, client: client, midstream: midstream}
+	t := &tlsConn{s: s, client: client, midstream: midstream}
+	r := s.r
+	opts := tlsdecrypt.Options{Sessions: r.sessions}
+	if r.src.format == "pcapng" {
+		// A Decryption Secrets Block may come later in the file.
+		opts.WaitForKeys = true
+		opts.MaxHeld = maxHeldPerConn
+	}
+	t.dec = tlsdecrypt.NewConn(r.keys, t, opts)
+	if midstream {
+		t.dec.Midstream()
+	}
+	return t
+}
+
+// dir maps an endpoint index to a TLS direction, and back.
+func (t *tlsConn) dir(ep int) tlsdecrypt.Dir {
+	if ep == t.client {
+		return tlsdecrypt.Client
+	}
+	return tlsdecrypt.Server
+}
+
+func (t *tlsConn) ep(d tlsdecrypt.Dir) int {
+	if d == tlsdecrypt.Client {
+		return t.client
+	}
+	return 1 - t.client
 }
 
 func (t *tlsConn) data(dir int, b []byte, at pktRef) {
 	if t.first.frame == 0 {
 		t.first = at
 	}
-	if t.reported || dir != t.client {
+	t.last = at
+	d := t.dir(dir)
+	if !t.dec.Failed(d) {
+		t.spans[d] = append(t.spans[d], span{t.fed[d], at})
+	}
+	t.fed[d] += int64(len(b))
+	t.dec.Feed(d, b)
+	t.trim(d)
+	if t.dec.Waiting() && !t.waiting {
+		t.waiting = true
+		t.s.r.wait(t)
+	}
+}
+
+// trim forgets the packets of bytes the decryptor no longer needs.
+func (t *tlsConn) trim(d tlsdecrypt.Dir) {
+	sp := t.spans[d]
+	if t.dec.Failed(d) {
+		t.spans[d] = nil
 		return
 	}
-	if t.midstream {
-		t.report(at)
-		return
+	oldest := t.dec.Oldest(d)
+	i := sort.Search(len(sp), func(i int) bool { return sp[i].off > oldest }) - 1
+	if i > 0 {
+		n := copy(sp, sp[i:])
+		t.spans[d] = sp[:n]
 	}
-	t.hello = append(t.hello, b...)
-	if len(t.hello) < t.need && len(t.hello) < maxHello {
-		return
+}
+
+// posOf is the packet that carried byte off of direction d.
+func (t *tlsConn) posOf(d tlsdecrypt.Dir, off int64) pktRef {
+	sp := t.spans[d]
+	i := sort.Search(len(sp), func(i int) bool { return sp[i].off > off }) - 1
+	if i < 0 {
+		if len(sp) > 0 {
+			return sp[0].at
+		}
+		return t.last
 	}
-	t.need = tlsRecordsNeed(t.hello)
-	if len(t.hello) < t.need && len(t.hello) < maxHello {
-		return
-	}
-	sni, alpn, err := parseClientHello(t.hello)
-	if errors.Is(err, errNeedMore) && len(t.hello) < maxHello {
-		return
-	}
-	t.sni, t.alpn = sni, alpn
-	t.report(t.first)
+	return sp[i].at
 }
 
 func (t *tlsConn) gap(dir int, n int, at pktRef) {
-	if dir == t.client {
-		t.report(at)
+	d := t.dir(dir)
+	t.fed[d] += int64(n)
+	t.last = at
+	t.dec.Gap(d, n)
+}
+
+func (t *tlsConn) end(dir int, why endReason, at pktRef) {
+	d := t.dir(dir)
+	t.dec.End(d)
+	if t.inner != nil && !t.dec.Failed(d) {
+		t.inner.end(dir, why, at)
 	}
 }
 
-func (t *tlsConn) end(dir int, why endReason, at pktRef) {}
-
-func (t *tlsConn) finish(why endReason, at pktRef) { t.report(at) }
-
-func (t *tlsConn) report(at pktRef) {
-	if t.reported {
+func (t *tlsConn) finish(why endReason, at pktRef) {
+	if t.dec.Waiting() && t.s.r.park(t) {
+		t.parked, t.finWhy, t.finAt = true, why, at
 		return
 	}
-	t.reported = true
-	t.hello = nil
-	if t.first.frame == 0 {
-		t.first = at
+	t.finalize(why, at)
+}
+
+// finalize ends the connection for good and reports it.
+func (t *tlsConn) finalize(why endReason, at pktRef) {
+	if t.finished {
+		return
 	}
+	t.finished = true
+	t.dec.Finish()
+	if t.inner != nil {
+		t.inner.finish(why, at)
+		t.inner = nil
+	}
+	t.report()
+	t.spans = [2][]span{}
+}
+
+// Data implements tlsdecrypt.Handler: decrypted application data.
+func (t *tlsConn) Data(d tlsdecrypt.Dir, b []byte, start, end int64) {
+	if t.inner == nil {
+		t.startInner()
+	}
+	at := t.posOf(d, end-1)
+	if bg := t.posOf(d, start); bg.frame != at.frame {
+		at.bframe, at.bts = bg.frame, bg.ts
+	}
+	t.inner.data(t.ep(d), b, at)
+}
+
+// Failed implements tlsdecrypt.Handler: the direction's plaintext ends
+// here for the protocol handler inside.
+func (t *tlsConn) Failed(f tlsdecrypt.Failure) {
+	t.fail[f.Dir] = &f
+	at := t.posOf(f.Dir, f.Offset)
+	t.failAt[f.Dir] = at
+	if t.inner != nil {
+		t.inner.end(t.ep(f.Dir), endUndecryptable, at)
+	}
+}
+
+// startInner creates the stream for the plaintext: HTTP/2 when ALPN
+// says so, else recognised from the first bytes.
+func (t *tlsConn) startInner() {
+	in := &stream{r: t.s.r, c: t.s.c, tunnelled: true, tunnelTo: t.s.tunnelTo, tls: t}
+	if t.dec.Info().ALPN == "h2" {
+		in.mode = modeH2
+		in.h = newH2Conn(in, t.client)
+		t.s.r.countProto(modeH2)
+	}
+	t.inner = in
+}
+
+// failReason says why direction ep stopped being decrypted ("" when it
+// did not).
+func (t *tlsConn) failReason(ep int) string {
+	d := t.dir(ep)
+	if f := t.fail[d]; f != nil {
+		return fmt.Sprintf("the %s's TLS records could not be decrypted from frame %d on: %s", d, t.failAt[d].frame, f.Reason)
+	}
+	return ""
+}
+
+// undecryptedGaps marks an exchange whose request or response was cut
+// by a decryption failure.
+func (t *tlsConn) undecryptedGaps(ex *capture.Exchange, client int, reqIncomplete, respMissing bool) {
+	if reqIncomplete {
+		if why := t.failReason(client); why != "" {
+			ex.AddGap(capture.GapUndecrypted, why)
+		}
+	}
+	if respMissing {
+		if why := t.failReason(1 - client); why != "" {
+			ex.AddGap(capture.GapUndecrypted, why)
+		}
+	}
+}
+
+func (t *tlsConn) tlsInfo() *capture.TLSInfo {
+	in := t.dec.Info()
+	ti := &capture.TLSInfo{ServerName: in.SNI, ALPN: in.ALPN}
+	if in.Version != 0 {
+		ti.Version = tlsdecrypt.VersionName(in.Version)
+		ti.CipherSuite = tlsdecrypt.SuiteName(in.Suite)
+	}
+	return ti
+}
+
+// target names the server of the connection for messages: SNI and port,
+// the CONNECT target inside a tunnel, else the address.
+func (t *tlsConn) target() (host, target string) {
 	server := t.s.c.ep[1-t.client]
-	host, port := t.sni, server.Port()
+	in := t.dec.Info()
+	host, port := in.SNI, server.Port()
 	via := ""
 	if t.s.tunnelTo != "" {
 		// Inside a CONNECT tunnel the peer is the proxy; name the target.
@@ -98,34 +254,172 @@ func (t *tlsConn) report(at pktRef) {
 	if host == "" {
 		host = t.s.r.hostName(server.Addr())
 	}
-	target := server.String()
+	target = server.String()
 	if host != "" {
 		target = netJoin(printableHost(host), port)
 	}
-	target += via
+	return host, target + via
+}
+
+// report counts the connection and warns about what was not decrypted.
+func (t *tlsConn) report() {
+	r := t.s.r
+	in := t.dec.Info()
+	if t.first.frame == 0 {
+		return // no TLS bytes at all
+	}
+	decrypted := in.Decrypted[0]+in.Decrypted[1] > 0
+	cf, sf := t.fail[tlsdecrypt.Client], t.fail[tlsdecrypt.Server]
+	if decrypted {
+		r.info.DecryptedConnections++
+		for _, d := range []tlsdecrypt.Dir{tlsdecrypt.Client, tlsdecrypt.Server} {
+			if t.fail[d] != nil {
+				_, target := t.target()
+				r.warn(t.failAt[d].frame, t.s.c.connString(), fmt.Sprintf("TLS connection to %s: %s", target, t.failReason(t.ep(d))))
+			}
+		}
+		return
+	}
+	if cf == nil && sf == nil {
+		if in.Alert != "" && in.Version == 0 {
+			_, target := t.target()
+			r.warn(t.first.frame, t.s.c.connString(), fmt.Sprintf("TLS handshake with %s at %s failed: %s alert", target, tsString(t.first.ts), in.Alert))
+		}
+		return
+	}
+	f := sf
+	if f == nil || (cf != nil && cf.Kind != tlsdecrypt.FailTruncated) {
+		f = cf
+	}
+	host, target := t.target()
+	kind, reason := string(f.Kind), f.Reason
+	noKeys := r.keys.Len() == 0 && f.Kind != tlsdecrypt.FailNoHandshake
+	if noKeys {
+		kind, reason = string(tlsdecrypt.FailNoKeys), "no TLS keys were given (--keylog FILE)"
+	}
+	if kind == string(tlsdecrypt.FailNoKeys) {
+		r.noKeyConns++
+	}
+	r.info.UndecryptedConnections++
+	cl, sv := t.s.c.ep[t.client], t.s.c.ep[1-t.client]
+	u := capture.Undecrypted{Start: t.first.ts, End: t.last.ts, Client: cl.String(), Server: sv.String(),
+		ServerName: printableHost(host), ALPN: printableHost(alpnOf(in)), Kind: kind, Reason: reason,
+		Ref: capture.Ref{File: r.name, Entry: -1, Frames: []int64{t.first.frame, t.last.frame}, Conn: cl.String() + " -> " + sv.String()}}
+	if len(r.info.Undecrypted) < maxUndecrypted {
+		r.info.Undecrypted = append(r.info.Undecrypted, u)
+	}
 	what := "encrypted connection"
-	if t.midstream {
+	if f.Kind == tlsdecrypt.FailNoHandshake {
 		what = "encrypted connection (its handshake was not captured)"
 	}
-	if t.alpn != "" {
-		what += " (ALPN " + t.alpn + ")"
+	if a := alpnOf(in); a != "" {
+		what += " (ALPN " + printableHost(a) + ")"
 	}
-	r := t.s.r
 	r.tlsConns++
 	if r.tlsConns > maxTLSWarnings {
 		// Past the first connections a summary is more useful than a
 		// line per connection (a browser opens hundreds).
-		if len(r.tlsMore) < 10 && host != "" && !contains(r.tlsMore, host) {
+		if len(r.tlsMore) < 10 && host != "" && !contains(r.tlsMore, printableHost(host)) {
 			r.tlsMore = append(r.tlsMore, printableHost(host))
 		}
 		return
 	}
-	r.warn(t.first.frame, t.s.c.connString(), fmt.Sprintf("%s to %s at %s: no TLS keys; decryption arrives with --keylog", what, target, tsString(t.first.ts)))
+	r.warn(t.first.frame, t.s.c.connString(), fmt.Sprintf("%s to %s at %s (frames %d-%d) not decrypted: %s", what, target, tsString(t.first.ts), t.first.frame, t.last.frame, reason))
 }
 
-// maxTLSWarnings is how many encrypted connections get a warning of
-// their own; the rest are summed up in one.
-const maxTLSWarnings = 20
+// alpnOf is the negotiated protocol, else the client's first offer.
+func alpnOf(in tlsdecrypt.Info) string {
+	if in.ALPN != "" {
+		return in.ALPN
+	}
+	if len(in.OfferedALPN) > 0 {
+		return in.OfferedALPN[0]
+	}
+	return ""
+}
+
+const (
+	// maxTLSWarnings is how many undecrypted connections get a warning
+	// of their own; the rest are summed up in one.
+	maxTLSWarnings = 20
+	// maxUndecrypted bounds Info.Undecrypted (the rest are counted).
+	maxUndecrypted = 10000
+	// maxHeldPerConn bounds the encrypted bytes a connection keeps while
+	// it waits for a Decryption Secrets Block; maxWaiting the connections
+	// that may wait at once.
+	maxHeldPerConn = 512 << 10
+	maxWaiting     = 64
+)
+
+// wait registers a connection that holds records until secrets arrive.
+func (r *reader) wait(t *tlsConn) {
+	r.waiting = append(r.waiting, t)
+	if len(r.waiting) > maxWaiting {
+		// Too many at once: the oldest gives up (reported as having no
+		// keys) so that memory stays bounded.
+		old := r.waiting[0]
+		r.waiting = r.waiting[1:]
+		old.waiting = false
+		old.dec.GiveUp()
+		if old.parked {
+			old.finalize(old.finWhy, old.finAt)
+		}
+	}
+}
+
+// park keeps a finished connection that waits for secrets until the end
+// of the file; it reports whether the connection was parked.
+func (r *reader) park(t *tlsConn) bool {
+	return t.waiting
+}
+
+// newSecrets loads Decryption Secrets Blocks read from the file and lets
+// the waiting connections try again.
+func (r *reader) newSecrets() {
+	for _, blk := range r.src.takeSecrets() {
+		name := fmt.Sprintf("%s: Decryption Secrets Block at byte %d", r.name, blk.offset)
+		if blk.typ != dsbTLSKeyLog {
+			r.warn(0, "", fmt.Sprintf("%s holds secrets of type 0x%08x, not a TLS key log; skipped", name, blk.typ))
+			continue
+		}
+		st, err := r.fileKeys.ReadBytes(blk.data, name)
+		r.info.SecretsBlocks++
+		switch {
+		case err != nil:
+			r.warn(0, "", err.Error())
+		case st.Bad > 0:
+			r.warn(0, "", st.String())
+		}
+	}
+	r.retryWaiting(false)
+}
+
+// retryWaiting offers new secrets to the connections waiting for them;
+// at the end of the file (final) the ones still without secrets are
+// given up.
+func (r *reader) retryWaiting(final bool) {
+	keep := r.waiting[:0]
+	for _, t := range r.waiting {
+		if t.dec.Waiting() {
+			t.dec.Retry()
+		}
+		if t.dec.Waiting() && !final {
+			keep = append(keep, t)
+			continue
+		}
+		t.waiting = false
+		if t.dec.Waiting() {
+			t.dec.GiveUp()
+		}
+		if t.parked {
+			t.finalize(t.finWhy, t.finAt)
+		}
+	}
+	for i := len(keep); i < len(r.waiting); i++ {
+		r.waiting[i] = nil
+	}
+	r.waiting = keep
+}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -143,123 +437,6 @@ func netJoin(host string, port uint16) string {
 	return host + ":" + strconv.Itoa(int(port))
 }
 
-var errNeedMore = errors.New("need more bytes")
-
-// tlsRecordsNeed returns how many bytes b must hold to end on a record
-// boundary, so that parsing is only tried when a record completes (linear
-// time however the bytes trickle in).
-func tlsRecordsNeed(b []byte) int {
-	p := 0
-	for p+5 <= len(b) {
-		p += 5 + (int(b[p+3])<<8 | int(b[p+4]))
-	}
-	if p < len(b) {
-		return p + 5 // a partial record header
-	}
-	return p // complete records (parse now), or the end of a partial one
-}
-
-// parseClientHello extracts the SNI host name and the first ALPN protocol
-// from the TLS records at the start of a client stream (RFC 8446 §4.1.2,
-// RFC 6066 §3, RFC 7301 §3.1). It returns errNeedMore until the whole
-// ClientHello is there.
-func parseClientHello(b []byte) (sni, alpn string, err error) {
-	// Gather the handshake bytes from consecutive handshake records.
-	var hs []byte
-	for len(b) > 0 {
-		if len(b) < 5 {
-			return "", "", errNeedMore
-		}
-		if b[0] != 0x16 {
-			if hs == nil {
-				return "", "", errors.New("not a TLS handshake record")
-			}
-			break
-		}
-		n := int(b[3])<<8 | int(b[4])
-		if len(b) < 5+n {
-			hs = append(hs, b[5:]...)
-			if len(hs) >= 4 && len(hs) >= 4+int(hs[1])<<16|int(hs[2])<<8|int(hs[3]) {
-				break
-			}
-			return "", "", errNeedMore
-		}
-		hs = append(hs, b[5:5+n]...)
-		b = b[5+n:]
-		if len(hs) >= 4 && len(hs) >= 4+(int(hs[1])<<16|int(hs[2])<<8|int(hs[3])) {
-			break
-		}
-	}
-	if len(hs) < 4 {
-		return "", "", errNeedMore
-	}
-	if hs[0] != 1 {
-		return "", "", errors.New("first handshake message is not a ClientHello")
-	}
-	n := int(hs[1])<<16 | int(hs[2])<<8 | int(hs[3])
-	if len(hs) < 4+n {
-		return "", "", errNeedMore
-	}
-	p := hs[4 : 4+n]
-	// legacy_version(2) random(32)
-	if len(p) < 34 {
-		return "", "", errors.New("short ClientHello")
-	}
-	p = p[34:]
-	skip := func(lenBytes int) bool {
-		if len(p) < lenBytes {
-			return false
-		}
-		l := 0
-		for i := 0; i < lenBytes; i++ {
-			l = l<<8 | int(p[i])
-		}
-		if len(p) < lenBytes+l {
-			return false
-		}
-		p = p[lenBytes+l:]
-		return true
-	}
-	if !skip(1) || !skip(2) || !skip(1) { // session id, cipher suites, compression
-		return "", "", errors.New("malformed ClientHello")
-	}
-	if len(p) < 2 {
-		return "", "", nil // no extensions
-	}
-	extLen := int(p[0])<<8 | int(p[1])
-	p = p[2:]
-	if len(p) < extLen {
-		return "", "", errors.New("malformed ClientHello extensions")
-	}
-	p = p[:extLen]
-	for len(p) >= 4 {
-		typ := int(p[0])<<8 | int(p[1])
-		l := int(p[2])<<8 | int(p[3])
-		if len(p) < 4+l {
-			break
-		}
-		e := p[4 : 4+l]
-		p = p[4+l:]
-		switch typ {
-		case 0: // server_name
-			if len(e) >= 5 && e[2] == 0 {
-				nl := int(e[3])<<8 | int(e[4])
-				if len(e) >= 5+nl {
-					sni = string(e[5 : 5+nl])
-				}
-			}
-		case 16: // application_layer_protocol_negotiation
-			if len(e) >= 3 {
-				pl := int(e[2])
-				if len(e) >= 3+pl {
-					alpn = string(e[3 : 3+pl])
-				}
-			}
-		}
-	}
-	return sni, alpn, nil
-}
-
 // printableHost keeps a server name from the wire safe to print.
 func printableHost(h string) string {
 	if len(h) > 253 {
@@ -271,4 +448,13 @@ func printableHost(h string) string {
 		}
 		return r
 	}, h)
+}
+
+// keysHint is the summary line telling how to get keys.
+func keysHint(n, total int, given bool) string {
+	what := fmt.Sprintf("%d of %d TLS connections were not decrypted for lack of keys", n, total)
+	if !given {
+		what = fmt.Sprintf("%d TLS connection(s) were not decrypted: no TLS keys were given", n)
+	}
+	return what + ". Record the session keys while capturing — SSLKEYLOGFILE=/tmp/keys.log for curl, Firefox and Chrome; NODE_OPTIONS=--tls-keylog=/tmp/keys.log for Node clients; tls.Config.KeyLogWriter in Go — then run: oauthlint analyze CAPTURE --keylog /tmp/keys.log (or embed them: editcap --inject-secrets tls,/tmp/keys.log in.pcap out.pcapng)"
 }

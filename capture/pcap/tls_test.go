@@ -52,7 +52,7 @@ func TestTLSConnectionWarnedOnce(t *testing.T) {
 	for _, w := range info.Warnings {
 		if strings.Contains(w.Msg, "encrypted connection") {
 			n++
-			want := "encrypted connection (ALPN http/1.1) to auth.example.com:443 at 2026-03-02T10:00:00.000400Z: no TLS keys; decryption arrives with --keylog"
+			want := "encrypted connection (ALPN http/1.1) to auth.example.com:443 at 2026-03-02T10:00:00.000400Z (frames 4-12) not decrypted: no TLS keys were given (--keylog FILE)"
 			if w.Msg != want || w.Frame != 4 || w.Conn != "10.0.0.1:50000 -> 10.0.0.2:443" {
 				t.Errorf("warning %+v\nwant %q at frame 4", w, want)
 			}
@@ -98,7 +98,7 @@ func TestManyTLSConnectionsSummarised(t *testing.T) {
 		switch {
 		case strings.HasPrefix(w.Msg, "encrypted connection"):
 			single++
-		case strings.HasPrefix(w.Msg, "5 more encrypted connections (to h20.example.com, h21.example.com, h22.example.com, h23.example.com, h24.example.com)"):
+		case strings.HasPrefix(w.Msg, "5 more encrypted connections (to h20.example.com, h21.example.com, h22.example.com, h23.example.com, h24.example.com) were not decrypted"):
 			summary++
 		}
 	}

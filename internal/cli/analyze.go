@@ -36,6 +36,9 @@ type AnalyzeOptions struct {
 	Baseline string
 	// Now is the clock (injectable for tests).
 	Now func() time.Time
+	// KeyLogs are the --keylog files (TLS secrets for packet captures);
+	// SSLKEYLOGFILE in the environment is read as well.
+	KeyLogs []string
 }
 
 func newAnalyzeCmd(io *IOStreams, runF func(*AnalyzeOptions) error) *cobra.Command {
@@ -103,6 +106,7 @@ usage or input errors, 3 for internal errors.`,
 	f.StringSliceVar(&opts.Packs, "packs", []string{"auto"}, "rule packs to run: auto, or a comma list of "+strings.Join(rules.BuiltinPacks, ", "))
 	f.BoolVar(&opts.ShowSecrets, "show-secrets", false, "print tokens, codes and secrets unredacted (never in shared reports)")
 	f.Int64Var(&opts.MaxBody, "max-body", 16<<20, "cap in bytes for each stored body after decoding")
+	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, "TLS key log (SSLKEYLOGFILE format) to decrypt pcap/pcapng captures (repeatable; $SSLKEYLOGFILE is read too)")
 	addRuleFlags(f, opts)
 	return cmd
 }
@@ -243,9 +247,17 @@ func runAnalyze(o *AnalyzeOptions) error {
 	}
 	var all [][]*capture.Exchange
 	var inputs []report.Input
+	var run *capture.ClientRun // the first input that covers a client's whole run
+	keys, notes, err := input.LoadKeyLogs(o.KeyLogs, os.Getenv("SSLKEYLOGFILE"))
+	for _, n := range notes {
+		fmt.Fprintf(o.IO.ErrOut, "oauthlint: %s\n", n)
+	}
+	if err != nil {
+		return inputError(err)
+	}
 	for _, path := range o.Files {
 		prog := newProgress(o.IO, path)
-		exs, info, err := input.Read(path, input.Options{MaxBody: o.MaxBody, Stdin: o.IO.In, Progress: prog.update})
+		exs, info, err := input.Read(path, input.Options{MaxBody: o.MaxBody, Stdin: o.IO.In, Progress: prog.update, Keys: keys})
 		prog.done()
 		if err != nil {
 			return inputError(fmt.Errorf("%s\n%s", err, inputHint(err)))
@@ -257,10 +269,13 @@ func runAnalyze(o *AnalyzeOptions) error {
 			return inputError(fmt.Errorf("%s: none of its %d entries could be read (see the warnings above)", info.File, info.Entries))
 		}
 		all = append(all, exs)
+		if run == nil {
+			run = info.ClientRun
+		}
 		inputs = append(inputs, report.Input{File: info.File, Format: string(info.Format), Creator: info.Creator, Entries: info.Entries,
 			Exchanges: info.Exchanges, Truncated: info.Truncated, Sanitized: info.Sanitized, Warnings: info.Warnings})
 	}
-	res := analyze.Analyze(capture.Timeline(all...), analyze.Options{MCPRevision: o.MCPRevision})
+	res := analyze.Analyze(capture.Timeline(all...), analyze.Options{MCPRevision: o.MCPRevision, ClientRun: run})
 	findings, suppressed := p.judge(res)
 	return p.emit(res, findings, suppressed, inputs, start)
 }

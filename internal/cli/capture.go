@@ -198,6 +198,16 @@ func runCapture(o *CaptureOptions) (err error) {
 			fmt.Fprintf(errOut, "oauthlint: created a local CA in %s for this capture\n", caDir)
 		}
 		childCode, err = runChild(o, ca, proxyURL, sigs, errOut)
+		if err == nil {
+			// The capture covers the client's whole run: its end is the
+			// client's (a client that exits right after registering
+			// rejected the response).
+			run := capture.ClientRun{Command: strings.Join(o.Command, " "), ExitCode: childCode, Ended: o.Now()}
+			sess.SetClientRun(run)
+			if hw != nil {
+				hw.SetClientRun(run)
+			}
+		}
 		if err != nil {
 			proxy.Shutdown(context.Background())
 			sess.Close()

@@ -132,9 +132,13 @@ func TestCaptureRunsClientThroughProxy(t *testing.T) {
 			t.Errorf("secret %q leaked", secret)
 		}
 	}
-	exs, _, err := har.ReadFile(harPath, har.Options{})
+	exs, info, err := har.ReadFile(harPath, har.Options{})
 	if err != nil || len(exs) != 1 {
 		t.Fatalf("HAR: %v, %d exchanges", err, len(exs))
+	}
+	// The HAR says it covers the client's whole run, and how it ended.
+	if r := info.ClientRun; r == nil || r.ExitCode != 0 || r.Command != self || r.Ended.Before(exs[0].Start) {
+		t.Errorf("client run in the HAR = %+v", r)
 	}
 	var j map[string]any
 	if json.Unmarshal(data, &j) != nil {

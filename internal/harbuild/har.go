@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/oauthlint/oauthlint/capture"
 	"net/url"
 	"sort"
 	"strings"
@@ -24,8 +25,11 @@ type HAR struct {
 	// ("mcp-revision: 2025-06-18; packs: oauth2").
 	Comment string
 	Entries []*Entry
-	clock   time.Time
-	step    int
+	// ClientRun, when set, marks the capture as covering the client's
+	// whole run (oauthlint capture -- CMD).
+	ClientRun *capture.ClientRun
+	clock     time.Time
+	step      int
 }
 
 // Entry is one exchange.
@@ -152,11 +156,13 @@ type harLog struct {
 	Pages   []struct{} `json:"pages"`
 	Comment string     `json:"comment,omitempty"`
 	Entries []harEntry `json:"entries"`
+	// ClientRun is what oauthlint capture -- CMD writes at the end.
+	ClientRun *capture.ClientRun `json:"_clientRun,omitempty"`
 }
 
 // Marshal renders the HAR as indented JSON.
 func (h *HAR) Marshal() []byte {
-	l := harLog{Version: "1.2", Creator: harCreator{h.Creator, h.CreatorVersion}, Pages: []struct{}{}, Comment: h.Comment}
+	l := harLog{Version: "1.2", Creator: harCreator{h.Creator, h.CreatorVersion}, Pages: []struct{}{}, Comment: h.Comment, ClientRun: h.ClientRun}
 	for i, e := range h.Entries {
 		l.Entries = append(l.Entries, e.render(i))
 	}

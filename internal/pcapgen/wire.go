@@ -315,3 +315,13 @@ func checksum(b []byte, sum uint32) uint16 {
 	}
 	return uint16(sum)
 }
+
+// WriteSecrets writes a Decryption Secrets Block holding a TLS key log
+// (pcapng only), as editcap --inject-secrets does; it takes effect for
+// the packets written after it.
+func (pw *PacketWriter) WriteSecrets(keyLog []byte) error {
+	if pw.ng == nil {
+		return fmt.Errorf("decryption secrets need the pcapng format")
+	}
+	return pw.ng.WriteDecryptionSecretsBlock(pcapgo.DSB_SECRETS_TYPE_TLS, keyLog)
+}
