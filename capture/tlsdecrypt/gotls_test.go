@@ -108,6 +108,10 @@ func (s session) run(t testing.TB) (*wire, string, [2][]byte) {
 	var want [2][]byte
 	errc := make(chan error, 1)
 	go func() {
+		// Report only after Close has written its close_notify alert, so
+		// the recorded wire is complete (and not raced) when run returns.
+		var serr error
+		defer func() { errc <- serr }()
 		srv := tls.Server(recConn{b, Server, w}, s.server)
 		defer srv.Close()
 		buf := make([]byte, 64<<10)
@@ -117,7 +121,7 @@ func (s session) run(t testing.TB) (*wire, string, [2][]byte) {
 				n, err := srv.Read(buf)
 				got = append(got, buf[:n]...)
 				if err != nil {
-					errc <- err
+					serr = err
 					return
 				}
 				if bytes.HasSuffix(got, []byte("\n\n")) {
@@ -130,11 +134,10 @@ func (s session) run(t testing.TB) (*wire, string, [2][]byte) {
 			}
 			want[Server] = append(want[Server], resp...)
 			if _, err := srv.Write(resp); err != nil {
-				errc <- err
+				serr = err
 				return
 			}
 		}
-		errc <- nil
 	}()
 	cl := tls.Client(recConn{a, Client, w}, s.client)
 	for _, r := range s.reqs {
