@@ -4,7 +4,10 @@
 // teed with a cap while they stream through, so server-sent event streams
 // reach the client untouched and unbuffered. Upstream TLS is verified
 // unless the user says otherwise; upstream failures are recorded on the
-// exchange and answered with a 502 that says why.
+// exchange and answered with a 502 that says why. An exchange is recorded
+// once, however it ends: its response completes, the upstream fails or
+// sends no headers within the upstream timeout, the client hangs up (the
+// upstream call ends with it), or the capture ends while it is in flight.
 package mitm
 
 import (
@@ -34,6 +37,10 @@ import (
 // DefaultMaxBody caps each recorded body.
 const DefaultMaxBody = 16 << 20
 
+// DefaultUpstreamTimeout is how long the proxy waits for an upstream's
+// response headers by default.
+const DefaultUpstreamTimeout = 60 * time.Second
+
 // Options configure a Proxy.
 type Options struct {
 	CA *certs.CA
@@ -43,6 +50,12 @@ type Options struct {
 	UpstreamRoots    *x509.CertPool
 	// MaxBody caps each recorded body (0: DefaultMaxBody).
 	MaxBody int64
+	// UpstreamTimeout bounds the wait for an upstream's response headers
+	// once the request is sent (0: DefaultUpstreamTimeout; negative: no
+	// limit). The exchange is recorded with the timeout as its error and
+	// the client gets a 502. Response bodies (event streams) are not
+	// limited.
+	UpstreamTimeout time.Duration
 	// OnExchange receives every completed exchange; it must not block
 	// for long (it runs on the connection's goroutine).
 	OnExchange func(*capture.Exchange)
@@ -76,6 +89,9 @@ func New(opts Options) (*Proxy, error) {
 	if opts.Warn == nil {
 		opts.Warn = func(string, ...any) {}
 	}
+	if opts.UpstreamTimeout == 0 {
+		opts.UpstreamTimeout = DefaultUpstreamTimeout
+	}
 	p := &Proxy{opts: opts, pending: map[*recorder]struct{}{}}
 	p.tr = &http.Transport{
 		// Never chain to the environment's proxy: clients run with
@@ -90,6 +106,7 @@ func New(opts Options) (*Proxy, error) {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   15 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: max(opts.UpstreamTimeout, 0),
 	}
 	gp := goproxy.NewProxyHttpServer()
 	gp.Tr = p.tr
@@ -111,6 +128,11 @@ func New(opts Options) (*Proxy, error) {
 		return &tls.Config{Certificates: []tls.Certificate{*leaf}, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12}, nil
 	}
 	gp.OnRequest().HandleConnectFunc(func(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+		// The MITM requests of this tunnel carry UserData over: roundTrip
+		// watches the client connection through it.
+		if cc := clientConnOf(ctx.Req.Context()); cc != nil {
+			ctx.UserData = cc
+		}
 		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: tlsFor}, host
 	})
 	gp.OnRequest().DoFunc(func(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
@@ -143,10 +165,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve accepts connections on ln until Shutdown.
 func (p *Proxy) Serve(ln net.Listener) error {
 	p.mu.Lock()
-	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second, ErrorLog: nil}
+	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second, ErrorLog: nil,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if cc, ok := c.(*clientConn); ok {
+				return context.WithValue(ctx, clientConnKey{}, cc)
+			}
+			return ctx
+		}}
 	srv := p.srv
 	p.mu.Unlock()
-	err := srv.Serve(ln)
+	err := srv.Serve(clientListener{ln})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -154,7 +182,9 @@ func (p *Proxy) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting, waits up to ctx for exchanges in flight and
-// records streams still open as such.
+// records those still going as such: a request still waiting for its
+// response with that as its error (its upstream call is then ended), a
+// response still streaming with a gap on its body.
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	srv := p.srv
@@ -186,13 +216,21 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	}
 	p.mu.Unlock()
 	for _, r := range open {
-		r.finish(errStillOpen)
+		if r.finish("", errCaptureEnded) {
+			r.cancel(errCaptureEnded)
+		}
 	}
 	p.tr.CloseIdleConnections()
 	return err
 }
 
-var errStillOpen = errors.New("the response was still streaming when the capture ended")
+var (
+	// errCaptureEnded ends the exchanges still waiting for a response
+	// at Shutdown.
+	errCaptureEnded = errors.New("the capture ended")
+	// errClientGone ends the exchanges of a client that hung up.
+	errClientGone = errors.New("the client closed the connection")
+)
 
 // Listen opens addr for the proxy. An address without a host (":8888")
 // means loopback; any other interface needs an explicit host and the
@@ -228,7 +266,7 @@ func Listen(addr string) (ln net.Listener, remote bool, err error) {
 }
 
 // roundTrip forwards one request upstream and records it.
-func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Response, error) {
+func (p *Proxy) roundTrip(req *http.Request, pctx *goproxy.ProxyCtx) (*http.Response, error) {
 	rec := &recorder{p: p, start: time.Now(), seq: p.seq.Add(1)}
 	rec.ex = &capture.Exchange{
 		Start:      rec.start,
@@ -237,6 +275,19 @@ func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Respo
 	}
 	u := *req.URL
 	rec.ex.Request = &capture.Request{Method: req.Method, URL: &u, Proto: req.Proto, Headers: headersOf(req.Header, req.Host, true), BodySize: req.ContentLength}
+	// The upstream call ends when the client hangs up: net/http cancels
+	// a plain request's context then; a MITM request's needs the client
+	// connection watched (see clientConn).
+	ctx, cancel := context.WithCancelCause(req.Context())
+	rec.ctx, rec.cancel = ctx, cancel
+	if cc, ok := pctx.UserData.(*clientConn); ok {
+		cc.watch()
+		stop := cc.onGone(func() { cancel(errClientGone) })
+		// goproxy cancels the request's context once the response is
+		// written: the exchange no longer needs watching then.
+		context.AfterFunc(ctx, stop)
+	}
+	req = req.WithContext(ctx)
 	if req.Body != nil && req.Body != http.NoBody {
 		rec.reqBody = &cappedBuffer{max: p.opts.MaxBody}
 		req.Body = &teeBody{ReadCloser: req.Body, buf: rec.reqBody}
@@ -245,11 +296,16 @@ func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Respo
 	req.Header.Del("Proxy-Connection")
 	req.Header.Del("Proxy-Authorization")
 	req.RequestURI = ""
+	// Pending from now on: Shutdown records the exchange even if the
+	// upstream never answers.
+	p.mu.Lock()
+	p.pending[rec] = struct{}{}
+	p.mu.Unlock()
 	resp, err := p.tr.RoundTrip(req)
 	if err != nil {
-		rec.ex.Error = err.Error()
-		rec.finish(nil)
-		msg := "oauthlint capture: upstream error: " + err.Error() + "\n"
+		msg := rec.upstreamError(err)
+		rec.finish(msg, nil)
+		msg = "oauthlint capture: upstream error: " + msg + "\n"
 		return &http.Response{
 			StatusCode: http.StatusBadGateway, Status: "502 Bad Gateway", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 			Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "X-Oauthlint-Error": {"upstream"}},
@@ -258,22 +314,44 @@ func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Respo
 			Request:       req,
 		}, nil
 	}
-	rec.ex.Response = &capture.Response{Status: resp.StatusCode, StatusText: strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))),
-		Proto: resp.Proto, Headers: headersOf(resp.Header, "", false), BodySize: resp.ContentLength}
-	if resp.TLS != nil {
-		rec.ex.TLS = &capture.TLSInfo{Version: tls.VersionName(resp.TLS.Version), CipherSuite: tls.CipherSuiteName(resp.TLS.CipherSuite),
-			ServerName: resp.TLS.ServerName, ALPN: resp.TLS.NegotiatedProtocol}
-	}
-	if resp.Body == nil || resp.Body == http.NoBody || req.Method == http.MethodHead {
-		rec.finish(nil)
+	hasBody := resp.Body != nil && resp.Body != http.NoBody && req.Method != http.MethodHead
+	if !rec.respond(resp, hasBody) {
+		// Already recorded: the capture ended while it waited. The
+		// client still gets what arrived.
 		return resp, nil
 	}
-	rec.respBody = &cappedBuffer{max: p.opts.MaxBody}
-	p.mu.Lock()
-	p.pending[rec] = struct{}{}
-	p.mu.Unlock()
-	resp.Body = &recordingBody{ReadCloser: resp.Body, rec: rec}
+	if !hasBody {
+		rec.finish("", nil)
+		return resp, nil
+	}
+	resp.Body = &recordingBody{ReadCloser: resp.Body, rec: rec, buf: rec.respBody, length: resp.ContentLength}
 	return resp, nil
+}
+
+// upstreamError says why the upstream call failed.
+func (r *recorder) upstreamError(err error) string {
+	if why := r.ended(); why != nil {
+		return fmt.Sprintf("%v before the upstream answered (after %v)", why, time.Since(r.start).Round(time.Millisecond))
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && strings.Contains(err.Error(), "timeout awaiting response headers") {
+		return fmt.Sprintf("the upstream sent no response headers within %v (raise --upstream-timeout to wait longer)", r.p.opts.UpstreamTimeout)
+	}
+	return err.Error()
+}
+
+// ended says why the exchange's context ended, or nil if it has not:
+// the capture ended, or else the client hung up (net/http cancels a plain
+// request's context when its client goes; a MITM request's is cancelled
+// with errClientGone).
+func (r *recorder) ended() error {
+	if r.ctx.Err() == nil {
+		return nil
+	}
+	if why := context.Cause(r.ctx); errors.Is(why, errCaptureEnded) {
+		return why
+	}
+	return errClientGone
 }
 
 // headersOf returns the headers in a stable order (net/http does not keep
@@ -296,87 +374,146 @@ func headersOf(h http.Header, host string, request bool) capture.Headers {
 	return out
 }
 
-// recorder collects one exchange while it streams.
+// recorder collects one exchange while it streams. It is pending in its
+// proxy from before the request goes upstream until it is recorded, which
+// happens once: whichever of the response's end, the upstream's failure
+// or Shutdown comes first records it.
 type recorder struct {
-	p        *Proxy
-	start    time.Time
-	seq      int64
-	ex       *capture.Exchange
-	reqBody  *cappedBuffer
+	p       *Proxy
+	start   time.Time
+	seq     int64
+	ex      *capture.Exchange
+	reqBody *cappedBuffer
+	ctx     context.Context // the upstream call's
+	cancel  context.CancelCauseFunc
+
+	mu       sync.Mutex // guards ex.Response, respBody and done
 	respBody *cappedBuffer
-	once     sync.Once
+	done     bool
 }
 
-func (r *recorder) finish(streamErr error) {
-	r.once.Do(func() {
-		p := r.p
-		p.mu.Lock()
-		delete(p.pending, r)
-		p.mu.Unlock()
-		ex := r.ex
-		ex.Duration = time.Since(r.start)
-		if r.reqBody != nil {
-			ex.Request.Body = r.reqBody.Bytes()
-			if r.reqBody.cut {
-				ex.AddGap(capture.GapRequestBody, fmt.Sprintf("request body larger than %d bytes: the rest was forwarded, not recorded (raise --max-body)", p.opts.MaxBody))
+// respond records the response head (and whether a body follows); false
+// if the exchange was already recorded.
+func (r *recorder) respond(resp *http.Response, hasBody bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return false
+	}
+	r.ex.Response = &capture.Response{Status: resp.StatusCode, StatusText: strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))),
+		Proto: resp.Proto, Headers: headersOf(resp.Header, "", false), BodySize: resp.ContentLength}
+	if resp.TLS != nil {
+		r.ex.TLS = &capture.TLSInfo{Version: tls.VersionName(resp.TLS.Version), CipherSuite: tls.CipherSuiteName(resp.TLS.CipherSuite),
+			ServerName: resp.TLS.ServerName, ALPN: resp.TLS.NegotiatedProtocol}
+	}
+	if hasBody {
+		r.respBody = &cappedBuffer{max: r.p.opts.MaxBody}
+	}
+	return true
+}
+
+// finish records the exchange unless it already was: with errMsg as its
+// error, and streamErr saying why its response, if any, is incomplete
+// (errCaptureEnded at Shutdown). It reports whether it recorded an
+// exchange that was still waiting for its response.
+func (r *recorder) finish(errMsg string, streamErr error) (waiting bool) {
+	p := r.p
+	r.mu.Lock()
+	if r.done {
+		r.mu.Unlock()
+		return false
+	}
+	r.done = true
+	ex := r.ex
+	waiting = ex.Response == nil
+	ex.Duration = time.Since(r.start)
+	if errMsg != "" {
+		ex.Error = errMsg
+	}
+	if r.reqBody != nil {
+		ex.Request.Body = r.reqBody.Bytes()
+		if r.reqBody.isCut() {
+			ex.AddGap(capture.GapRequestBody, fmt.Sprintf("request body larger than %d bytes: the rest was forwarded, not recorded (raise --max-body)", p.opts.MaxBody))
+		}
+	}
+	if ex.Response != nil && r.respBody != nil {
+		body := r.respBody.Bytes()
+		cut := r.respBody.isCut()
+		if cut {
+			ex.AddGap(capture.GapResponseBody, fmt.Sprintf("response body larger than %d bytes: the rest was forwarded, not recorded (raise --max-body)", p.opts.MaxBody))
+		}
+		if ce := ex.Response.Headers.Get("Content-Encoding"); ce != "" && len(body) > 0 && !cut {
+			dec, err := decode.Body(ce, body, p.opts.MaxBody)
+			switch {
+			case errors.Is(err, decode.ErrTooLarge):
+				ex.AddGap(capture.GapResponseBody, "decoded body truncated at --max-body")
+				body = dec
+			case err != nil:
+				ex.AddGap(capture.GapDecode, fmt.Sprintf("Content-Encoding %s: %v", ce, err))
+			default:
+				body = dec
 			}
 		}
-		if ex.Response != nil && r.respBody != nil {
-			body := r.respBody.Bytes()
-			if r.respBody.cut {
-				ex.AddGap(capture.GapResponseBody, fmt.Sprintf("response body larger than %d bytes: the rest was forwarded, not recorded (raise --max-body)", p.opts.MaxBody))
-			}
-			if ce := ex.Response.Headers.Get("Content-Encoding"); ce != "" && len(body) > 0 && !r.respBody.cut {
-				dec, err := decode.Body(ce, body, p.opts.MaxBody)
-				switch {
-				case errors.Is(err, decode.ErrTooLarge):
-					ex.AddGap(capture.GapResponseBody, "decoded body truncated at --max-body")
-					body = dec
-				case err != nil:
-					ex.AddGap(capture.GapDecode, fmt.Sprintf("Content-Encoding %s: %v", ce, err))
-				default:
-					body = dec
-				}
-			}
-			ex.Response.Body = body
-		}
-		if streamErr != nil {
-			if errors.Is(streamErr, errStillOpen) {
-				ex.AddGap(capture.GapResponseBody, streamErr.Error())
-			} else {
-				ex.AddGap(capture.GapResponseBody, "response stream broke: "+streamErr.Error())
-			}
-		}
-		if p.opts.OnExchange != nil {
-			p.opts.OnExchange(ex)
-		}
-	})
+		ex.Response.Body = body
+	}
+	switch {
+	case errors.Is(streamErr, errCaptureEnded) && waiting:
+		ex.Error = "no response when the capture ended (waited " + ex.Duration.Round(time.Millisecond).String() + ")"
+	case errors.Is(streamErr, errCaptureEnded):
+		ex.AddGap(capture.GapResponseBody, "the response was still streaming when the capture ended")
+	case errors.Is(streamErr, errClientGone):
+		ex.AddGap(capture.GapResponseBody, "the client closed the connection before the response ended: the rest was not read from the upstream")
+	case streamErr != nil:
+		ex.AddGap(capture.GapResponseBody, "response stream broke: "+streamErr.Error())
+	}
+	r.mu.Unlock()
+	p.mu.Lock()
+	delete(p.pending, r)
+	p.mu.Unlock()
+	if p.opts.OnExchange != nil {
+		p.opts.OnExchange(ex)
+	}
+	return waiting
 }
 
 // recordingBody tees the response to the recorder and ends the exchange at
 // EOF, on error or when the client side closes it.
 type recordingBody struct {
 	io.ReadCloser
-	rec *recorder
+	rec    *recorder
+	buf    *cappedBuffer
+	length int64 // Content-Length, or -1
+	n      int64
 }
 
 func (b *recordingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
-		b.rec.respBody.Write(p[:n])
+		b.buf.Write(p[:n])
+		b.n += int64(n)
 	}
 	switch {
 	case errors.Is(err, io.EOF):
-		b.rec.finish(nil)
+		b.rec.finish("", nil)
 	case err != nil:
-		b.rec.finish(err)
+		why := err
+		if ended := b.rec.ended(); ended != nil {
+			why = ended
+		}
+		b.rec.finish("", why)
 	}
 	return n, err
 }
 
+// Close before EOF means the proxy stopped forwarding the response: the
+// client went away.
 func (b *recordingBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.rec.finish(nil)
+	var why error
+	if b.length < 0 || b.n < b.length {
+		why = errClientGone
+	}
+	b.rec.finish("", why)
 	return err
 }
 
@@ -414,6 +551,12 @@ func (c *cappedBuffer) Write(p []byte) {
 		c.cut = true
 	}
 	c.buf.Write(p)
+}
+
+func (c *cappedBuffer) isCut() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cut
 }
 
 func (c *cappedBuffer) Bytes() []byte {

@@ -34,8 +34,11 @@ type CaptureOptions struct {
 	CADir            string
 	UpstreamInsecure bool
 	UpstreamCA       []string
-	Verbose          bool
-	Command          []string
+	// UpstreamTimeout bounds the wait for an upstream's response headers
+	// (0: mitm.DefaultUpstreamTimeout; negative: no limit).
+	UpstreamTimeout time.Duration
+	Verbose         bool
+	Command         []string
 	// Signals delivers SIGINT/SIGTERM (tests inject their own).
 	Signals chan os.Signal
 	// Ready, when set, receives the proxy URL once it listens (tests).
@@ -86,6 +89,14 @@ verified; use --upstream-ca or --upstream-insecure for test servers.`,
 			if !cmd.Flags().Changed("format") {
 				opts.Format = ""
 			}
+			if cmd.Flags().Changed("upstream-timeout") {
+				switch {
+				case opts.UpstreamTimeout < 0:
+					return usageError("--upstream-timeout %v: want a duration such as 60s or 5m, or 0 to wait without limit", opts.UpstreamTimeout)
+				case opts.UpstreamTimeout == 0:
+					opts.UpstreamTimeout = -1 // no limit
+				}
+			}
 			return runCapture(opts)
 		},
 	}
@@ -95,6 +106,7 @@ verified; use --upstream-ca or --upstream-insecure for test servers.`,
 	f.StringVar(&opts.CADir, "ca-dir", "", "directory of the CA (default $OAUTHLINT_CA_DIR or <user config dir>/oauthlint)")
 	f.BoolVar(&opts.UpstreamInsecure, "upstream-insecure", false, "do not verify upstream server certificates (test servers only)")
 	f.StringArrayVar(&opts.UpstreamCA, "upstream-ca", nil, "trust this PEM CA for upstream servers instead of the system roots (repeatable)")
+	f.DurationVar(&opts.UpstreamTimeout, "upstream-timeout", mitm.DefaultUpstreamTimeout, "how long to wait for an upstream server's response headers before recording the exchange as failed and answering the client 502; 0 waits without limit (streamed response bodies are never cut)")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "print every OAuth/MCP exchange on stderr as it completes")
 	f.StringVar(&opts.Format, "format", "", "format of the final report on stdout: "+strings.Join(report.Formats(), "|")+" (default: table on a terminal, tsv when piped)")
 	f.StringArrayVarP(&opts.Outputs, "output", "o", nil, "also write the final report to a file, as FORMAT=FILE (repeatable)")
@@ -172,7 +184,7 @@ func runCapture(o *CaptureOptions) (err error) {
 	sess := live.New(live.Options{Engine: p.engine, RunOptions: p.runOpts, MCPRevision: o.MCPRevision, Config: p.cfg, Baseline: p.baseline,
 		Out: errOut, Verbose: o.Verbose, HAR: hw, HARSecrets: harSecrets, ShowSecrets: o.ShowSecrets})
 	proxy, err := mitm.New(mitm.Options{CA: ca, UpstreamInsecure: o.UpstreamInsecure, UpstreamRoots: roots, MaxBody: o.MaxBody,
-		OnExchange: sess.Add, AllowRemote: remote, Warn: func(format string, args ...any) {
+		UpstreamTimeout: o.UpstreamTimeout, OnExchange: sess.Add, AllowRemote: remote, Warn: func(format string, args ...any) {
 			fmt.Fprintf(errOut, "oauthlint: "+format+"\n", args...)
 		}})
 	if err != nil {

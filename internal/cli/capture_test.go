@@ -187,6 +187,52 @@ func TestCaptureForwardsSignals(t *testing.T) {
 	}
 }
 
+// TestCaptureUpstreamTimeout: --upstream-timeout bounds the wait for an
+// upstream's response headers: the client gets a 502 and the exchange is
+// in the HAR with the timeout, and the flag to raise, as its error.
+func TestCaptureUpstreamTimeout(t *testing.T) {
+	stop := make(chan struct{})
+	up := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-stop:
+		case <-r.Context().Done():
+		}
+	}))
+	defer up.Close()
+	defer close(stop)
+	dir := t.TempDir()
+	harPath := filepath.Join(dir, "cap.har")
+	self, _ := os.Executable()
+	t.Setenv("OAUTHLINT_TEST_CHILD", "1")
+	t.Setenv("OAUTHLINT_TEST_TARGETS", up.URL+"/oauth2/token")
+	t.Setenv("OAUTHLINT_TEST_EXIT", "0")
+	start := time.Now()
+	code, _, errs := run(t, "", "capture", "--ca-dir", filepath.Join(dir, "ca"), "--upstream-ca", upstreamCA(t, up),
+		"--upstream-timeout", "300ms", "--har", harPath, "--format", "json", "--fail-on", "none", "--", self)
+	if code != 0 || !strings.Contains(errs, "child: got 502") {
+		t.Fatalf("exit %d, want 0 with the child answered 502\nstderr:\n%s", code, errs)
+	}
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("capture took %v with a 300ms upstream timeout", took)
+	}
+	exs, _, err := har.ReadFile(harPath, har.Options{})
+	if err != nil || len(exs) != 1 {
+		t.Fatalf("HAR: %v, %d exchanges", err, len(exs))
+	}
+	if e := exs[0].Error; !strings.Contains(e, "300ms") || !strings.Contains(e, "--upstream-timeout") {
+		t.Errorf("recorded error %q, want the timeout and the flag that raises it", e)
+	}
+
+	code, _, errs = run(t, "", "capture", "--ca-dir", filepath.Join(dir, "ca"), "--upstream-timeout", "-1s", "--", self)
+	if code != ExitUsage || !strings.Contains(errs, "--upstream-timeout") {
+		t.Errorf("negative --upstream-timeout: exit %d\n%s", code, errs)
+	}
+	_, out, _ := run(t, "", "capture", "--help")
+	if !strings.Contains(out, "--upstream-timeout") || !strings.Contains(out, "response headers") {
+		t.Errorf("--help does not document --upstream-timeout:\n%s", out)
+	}
+}
+
 func TestChildEnv(t *testing.T) {
 	env := childEnv([]string{"PATH=/bin", "HTTPS_PROXY=http://old", "NODE_OPTIONS=--max-old-space-size=512"}, "http://127.0.0.1:1", "/ca.pem", "/bundle.pem", "/p.mjs")
 	m := map[string]string{}
