@@ -19,6 +19,17 @@ if [ "${OAUTHLINT_SKIP_BROWSER:-}" != "1" ]; then
 	export OAUTHLINT_CHROMIUM
 fi
 
+# The end-to-end scenarios (e2e/, docs/e2e.md) run real servers and clients:
+# ORY Hydra, node oidc-provider, the MCP SDK and mcp-remote. The installer is
+# idempotent (npm ci, a pinned Hydra build of about five minutes the first
+# time, tcpdump); OAUTHLINT_E2E=1 makes a missing piece a failure instead of a
+# skip. OAUTHLINT_SKIP_E2E=1 leaves them out.
+if [ "${OAUTHLINT_SKIP_E2E:-}" != "1" ]; then
+	echo "== e2e dependencies (npm packages, ORY Hydra, tcpdump)"
+	scripts/ensure-e2e-deps.sh
+	export OAUTHLINT_E2E=1
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
 if [ -n "$unformatted" ]; then
@@ -31,6 +42,6 @@ echo "== go vet"
 go vet ./...
 
 echo "== go test -race"
-go test -race -count=1 "$@" ./...
+go test -race -count=1 -timeout 30m "$@" ./...
 
 echo "== all tests passed"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# ensure-e2e-deps.sh — install what the end-to-end harness (e2e/) needs:
+#
+#   - the Node packages of e2e/node, exactly as e2e/node/package-lock.json pins
+#     them (npm ci): @modelcontextprotocol/sdk, oidc-provider, mcp-remote, undici;
+#   - ORY Hydra v2.3.0, built from the Go module proxy with the versions pinned
+#     by e2e/tools/hydra/go.mod and go.sum (cgo, for its in-memory SQLite), into
+#     $OAUTHLINT_E2E_CACHE/bin (default: .cache/e2e/bin in the repository);
+#   - tcpdump (Debian package), for the pcap leg.
+#
+# Idempotent and fast when everything is there: each step records what it
+# built from (a hash of the lockfile, of go.mod+go.sum) and does nothing while
+# that has not changed. The Hydra build is the slow part (about 5 minutes on 2
+# cores with an empty Go build cache).
+#
+# Usage: scripts/ensure-e2e-deps.sh        (then: OAUTHLINT_E2E=1 go test ./e2e/)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cache="${OAUTHLINT_E2E_CACHE:-$root/.cache/e2e}"
+hydra_version=v2.3.0
+
+say() { echo "ensure-e2e-deps: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# apt_install PKG...: install Debian packages quietly, loudly on failure.
+apt_updated=
+apt_install() {
+	[[ "$(id -u)" == 0 ]] || die "need root to install $* (or install it yourself: apt-get install -y $*)"
+	command -v apt-get >/dev/null || die "$* missing and apt-get is not available; install $* yourself"
+	export DEBIAN_FRONTEND=noninteractive
+	local log
+	log="$(mktemp)"
+	if [[ -z "$apt_updated" ]]; then
+		apt-get update -q >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; die "apt-get update failed"; }
+		apt_updated=1
+	fi
+	apt-get install -y -q --no-install-recommends "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; die "apt-get install $* failed"; }
+	rm -f "$log"
+}
+
+# 1. Node and the npm packages.
+command -v node >/dev/null || die "node is not installed (Node 20 or later is needed: apt-get install -y nodejs npm)"
+major="$(node -p 'process.versions.node.split(".")[0]')"
+((major >= 20)) || die "node $(node --version) is too old; the harness needs Node 20 or later"
+command -v npm >/dev/null || apt_install npm
+lock="$root/e2e/node/package-lock.json"
+stamp="$root/e2e/node/node_modules/.oauthlint-lock.sha256"
+want="$(sha256sum "$lock" | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+	say "npm ci in e2e/node"
+	(cd "$root/e2e/node" && npm ci --no-audit --no-fund --loglevel=error >&2)
+	echo "$want" >"$stamp"
+fi
+
+# 2. Hydra, built from the pinned tool module.
+bin="$cache/bin/hydra-$hydra_version"
+hstamp="$bin.sha256"
+hwant="$(cat "$root/e2e/tools/hydra/go.mod" "$root/e2e/tools/hydra/go.sum" | sha256sum | cut -d' ' -f1)"
+if [[ ! -x "$bin" || ! -f "$hstamp" || "$(cat "$hstamp")" != "$hwant" ]]; then
+	command -v gcc >/dev/null || apt_install gcc libc6-dev
+	say "building ORY Hydra $hydra_version into $bin (takes a few minutes the first time)"
+	mkdir -p "$cache/bin"
+	(
+		cd "$root/e2e/tools/hydra"
+		# The same tags and version stamp as Hydra's own release build.
+		CGO_ENABLED=1 go build -trimpath -tags sqlite,sqlite_omit_load_extension \
+			-ldflags "-X github.com/ory/hydra/v2/driver/config.Version=$hydra_version" \
+			-o "$bin.tmp" github.com/ory/hydra/v2
+	)
+	mv "$bin.tmp" "$bin"
+	echo "$hwant" >"$hstamp"
+fi
+
+# 3. tcpdump.
+command -v tcpdump >/dev/null || apt_install tcpdump
+
+say "ready: node $(node --version), hydra $bin, tcpdump $(command -v tcpdump)"
