@@ -14,7 +14,8 @@
 // cannot be decrypted are listed in Info.Undecrypted with the reason.
 //
 // Memory grows with the connections open at one time, not with the file:
-// a connection's state is released when it closes, bodies are kept up to
+// a connection's state is released when it closes, the connections open
+// at once are capped (Options.MaxOpenConnections), bodies are kept up to
 // a cap, and bodies of media types no rule reads (images, fonts, audio,
 // video, archives, scripts, style sheets, large HTML) are not kept at all
 // unless Options.KeepAllBodies is set. The exchanges themselves are
@@ -55,6 +56,14 @@ type Options struct {
 	// (pcapng Decryption Secrets Blocks) are used as well, with or
 	// without it.
 	Keys *tlsdecrypt.KeyLog
+	// MaxOpenConnections caps the TCP connections tracked at one time;
+	// 0 means DefaultMaxOpenConnections. When a new connection would
+	// exceed it, the least recently active one is finished early: what it
+	// holds is parsed and its unfinished exchanges record gaps saying it
+	// was finished early; a later packet of it is read as the start of a
+	// connection captured mid-stream. Memory so stays bounded however
+	// many connections a capture leaves open.
+	MaxOpenConnections int
 }
 
 // Info describes what was read from one capture file.
@@ -101,6 +110,9 @@ type Info struct {
 	OutOfOrder      int64
 	Gaps            int64
 	GapBytes        int64
+	// EvictedConnections counts the connections finished early because
+	// Options.MaxOpenConnections were open at once.
+	EvictedConnections int64
 }
 
 // Warning is a problem that did not stop reading.
@@ -177,6 +189,9 @@ func Read(r io.Reader, name string, opts Options) ([]*capture.Exchange, *Info, e
 func Stream(r io.Reader, name string, opts Options, emit func(*capture.Exchange)) (info *Info, err error) {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.MaxOpenConnections <= 0 {
+		opts.MaxOpenConnections = DefaultMaxOpenConnections
 	}
 	src, err := openSource(r, name)
 	if err != nil {
@@ -261,6 +276,7 @@ func (r *reader) hostName(a netip.Addr) string { return r.src.names[a.Unmap()] }
 func (r *reader) run() {
 	dec := newDecoder()
 	r.tcp = newTCPTable(func(c *tcpConn) connHandler { return newStream(r, c) })
+	r.tcp.maxOpen = r.opts.MaxOpenConnections
 	var seg segment
 	var last pktRef
 	for {
@@ -336,6 +352,10 @@ func (r *reader) finishInfo() {
 	in.Connections = r.tcp.nConns
 	st := r.tcp.stats
 	in.Retransmissions, in.OutOfOrder, in.Gaps, in.GapBytes = st.retransmitted, st.outOfOrder, st.gaps, st.gapBytes
+	in.EvictedConnections = st.evicted
+	if st.evicted > 0 {
+		r.warn(st.firstEvict, "", fmt.Sprintf("%d connection(s) were finished early, the first at frame %d, to keep at most %d connections open at once (the least recently active first); their unfinished exchanges record it", st.evicted, st.firstEvict, r.opts.MaxOpenConnections))
+	}
 	if r.badPackets > 0 {
 		r.warn(r.firstBad, "", fmt.Sprintf("%d packet(s) could not be decoded (damaged or cut headers), the first at frame %d; they were skipped", r.badPackets, r.firstBad))
 	}

@@ -1,6 +1,9 @@
 package pcap
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+)
 
 // stream is the per-connection layer between TCP reassembly and the
 // protocol parsers. It recognises the protocol from the first bytes (never
@@ -23,10 +26,20 @@ type stream struct {
 	h    connHandler // the protocol handler once recognised
 	det  [2][]byte   // bytes held while recognising
 	// midstream marks directions whose first bytes are not the start of
-	// the stream (capture started late, or bytes were lost early).
+	// the stream (the capture started after it).
 	midstream [2]bool
 	negative  [2]bool // the direction's bytes matched no protocol
 	scanFrom  [2]int  // mid-stream search resumes at this line feed
+	// lost counts the bytes of a direction whose start was captured that
+	// went missing before the protocol was recognised (lostAt is the
+	// packet after the first hole). The first message of the direction is
+	// cut and how many messages the hole held is unknown, so nothing after
+	// it is parsed: the handler, once there is one, gets the gap and stops
+	// that direction as it would after a gap in a head. lostHeld: the
+	// direction had already shown the start of a message.
+	lost      [2]int
+	lostAt    [2]pktRef
+	lostHeld  [2]bool
 	tunnelled bool
 	// tunnelTo is the CONNECT authority when the stream is a tunnel.
 	tunnelTo string
@@ -63,11 +76,27 @@ func (s *stream) data(dir int, b []byte, at pktRef) {
 func (s *stream) gap(dir int, n int, at pktRef) {
 	switch s.mode {
 	case modeDetect:
-		// The start of the direction is lost: what follows begins
-		// anywhere, so it is searched for a message start.
+		if s.midstream[dir] || s.c.half[dir].midstream && !s.tunnelled {
+			// The capture started inside this direction: its first bytes
+			// begin anywhere anyway, so what follows the hole is searched
+			// for a message start.
+			s.det[dir] = nil
+			s.midstream[dir] = true
+			s.negative[dir] = false
+			return
+		}
+		// The direction's start was captured and bytes of its first
+		// message(s) are lost (a snap-length cut, a dropped segment). A
+		// message start found after the hole could not be paired: the
+		// hole may hold whole messages, whose answers would be given to
+		// the wrong ones. The direction is not parsed any further.
+		if s.lost[dir] == 0 {
+			s.lostAt[dir] = at
+			s.lostHeld[dir] = len(s.det[dir]) > 0
+		}
+		s.lost[dir] += n
 		s.det[dir] = nil
-		s.midstream[dir] = true
-		s.negative[dir] = false
+		s.decideNegative(at)
 	case modeOther:
 	default:
 		s.h.gap(dir, n, at)
@@ -88,6 +117,7 @@ func (s *stream) finish(why endReason, at pktRef) {
 	if s.mode == modeDetect {
 		s.mode = modeOther
 		s.r.countProto(modeOther)
+		s.warnLost()
 	}
 	if s.h != nil {
 		s.h.finish(why, at)
@@ -114,8 +144,10 @@ func (s *stream) detect(dir int, b []byte, at pktRef) {
 	if s.c.half[dir].midstream && !s.tunnelled {
 		s.midstream[dir] = true
 	}
-	if s.negative[dir] && !s.midstream[dir] {
-		return // this direction did not start with a protocol we read
+	if s.lost[dir] > 0 || s.negative[dir] && !s.midstream[dir] {
+		// This direction did not start with a protocol we read, or its
+		// first message was cut by missing bytes.
+		return
 	}
 	buf := b
 	from := 0
@@ -191,9 +223,15 @@ func (s *stream) detect(dir int, b []byte, at pktRef) {
 		return
 	}
 	// Replay what was held: the client's bytes first so that requests are
-	// known before their responses.
+	// known before their responses. A direction whose first message was
+	// cut gets its gap first: the handler stops it.
 	held := s.det
 	s.det = [2][]byte{}
+	for _, d := range []int{client, 1 - client} {
+		if s.lost[d] > 0 {
+			s.h.gap(d, s.lost[d], s.lostAt[d])
+		}
+	}
 	for _, d := range []int{client, 1 - client} {
 		if len(held[d]) > 0 {
 			s.h.data(d, held[d], at)
@@ -208,10 +246,24 @@ func (s *stream) decideNegative(at pktRef) {
 		return
 	}
 	cl := s.c.client
-	if (s.negative[0] && s.negative[1]) || (cl >= 0 && s.negative[cl] && !s.midstream[cl]) {
+	out0, out1 := s.negative[0] || s.lost[0] > 0, s.negative[1] || s.lost[1] > 0
+	if (out0 && out1) || (cl >= 0 && s.negative[cl] && !s.midstream[cl]) {
 		s.mode = modeOther
 		s.det = [2][]byte{}
 		s.r.countProto(modeOther)
+		s.warnLost()
+	}
+}
+
+// warnLost says, for a connection given up before its protocol was
+// recognised, that a direction which had begun a message lost bytes
+// (otherwise the loss of what may have been HTTP would go unmentioned).
+func (s *stream) warnLost() {
+	for d := range s.lost {
+		if s.lost[d] > 0 && s.lostHeld[d] {
+			s.r.warn(s.lostAt[d].frame, s.c.connString(), fmt.Sprintf("%d bytes sent by %s are missing from the capture inside its first message; the connection could not be read", s.lost[d], s.c.ep[d]))
+			return
+		}
 	}
 }
 
@@ -228,6 +280,7 @@ func (s *stream) switched(to, authority string, client int, held []byte, at pktR
 		s.tunnelTo = authority
 		s.midstream = [2]bool{}
 		s.negative = [2]bool{}
+		s.lost, s.lostAt, s.lostHeld = [2]int{}, [2]pktRef{}, [2]bool{}
 		if len(held) > 0 {
 			s.detect(client, held, at)
 		}

@@ -22,6 +22,15 @@ import (
 //     file, idle, port reuse) with data still waiting;
 //   - the waiting bytes exceed the per-connection or global buffer cap.
 //
+// The connections tracked at one time are capped (maxOpen, from
+// Options.MaxOpenConnections): when a new one would exceed the cap, the
+// least recently active connection is finished early (endEvicted) — what
+// it holds is flushed and parsed, and its unfinished exchanges say why —
+// and forgotten, so that a later packet of it starts a connection
+// captured mid-stream. Finished connections kept to recognise late
+// retransmissions (tombstones) are capped at the same number, so memory
+// stays bounded whatever the capture holds.
+//
 // Segment boundaries are kept: every delivery carries the frame number and
 // timestamp of the packet it came from, so messages get exact frame ranges.
 
@@ -46,6 +55,11 @@ const (
 	idleTimeout = 30 * time.Minute
 	// sweepEvery is how many packets pass between table sweeps.
 	sweepEvery = 1 << 16
+	// DefaultMaxOpenConnections caps the TCP connections tracked at one
+	// time when Options.MaxOpenConnections is 0. A connection costs a few
+	// KB while open (its parser state, heads and bodies under way), so the
+	// cap bounds that memory to a few hundred MB at worst.
+	DefaultMaxOpenConnections = 1 << 16
 )
 
 type halfState uint8
@@ -68,6 +82,9 @@ const (
 	// endUndecryptable: the direction's TLS records cannot be decrypted
 	// from here on (the handler beneath TLS sees its plaintext end).
 	endUndecryptable
+	// endEvicted: the connection was finished early to make room for a
+	// new one (too many connections open at once).
+	endEvicted
 )
 
 func (r endReason) String() string {
@@ -84,6 +101,8 @@ func (r endReason) String() string {
 		return "port reused"
 	case endUndecryptable:
 		return "no longer decryptable"
+	case endEvicted:
+		return "finished early (too many connections open)"
 	}
 	return "ended"
 }
@@ -160,12 +179,67 @@ type tcpConn struct {
 	client int
 	h      connHandler
 	lastTS time.Time
-	first  pktRef
-	done   bool // finished: a tombstone until swept
+	// lastFrame is the frame of the connection's latest packet (with
+	// lastTS, where it ends when finished early).
+	lastFrame int64
+	first     pktRef
+	done      bool // finished: a tombstone until swept
 	// finishing is set while the connection is being flushed.
 	finishing bool
 	doneAt    time.Time
 	lastSeq   [2]uint32 // nextSeq at finish, to recognise late retransmissions
+	// prev and next link the connection in tcpTable.active while open,
+	// in tcpTable.tombs once finished; list says which (nil: neither).
+	prev, next *tcpConn
+	list       *connList
+}
+
+// last is the connection's latest packet.
+func (c *tcpConn) last() pktRef { return pktRef{frame: c.lastFrame, ts: c.lastTS} }
+
+// connList is an intrusive doubly linked list of connections, oldest
+// first.
+type connList struct {
+	head, tail *tcpConn
+	n          int
+}
+
+func (l *connList) pushBack(c *tcpConn) {
+	c.list, c.prev, c.next = l, l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+	l.n++
+}
+
+func (l *connList) remove(c *tcpConn) {
+	if c.list != l {
+		return
+	}
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.list, c.prev, c.next = nil, nil, nil
+	l.n--
+}
+
+// touch moves c, which is in l, to the back (the most recent end).
+func (l *connList) touch(c *tcpConn) {
+	if l.tail == c {
+		return
+	}
+	l.remove(c)
+	l.pushBack(c)
 }
 
 func (c *tcpConn) dirOf(src netip.AddrPort) int {
@@ -193,6 +267,12 @@ type tcpTable struct {
 	now      time.Time // latest capture timestamp seen
 	nConns   int
 	stats    tcpStats
+	// active lists the open connections, least recently active first;
+	// tombs the finished ones still in conns, oldest first. maxOpen caps
+	// each.
+	active  connList
+	tombs   connList
+	maxOpen int
 }
 
 type tcpStats struct {
@@ -202,10 +282,12 @@ type tcpStats struct {
 	gapBytes      int64
 	forcedGaps    int64 // gaps declared because a buffer cap was hit
 	reused        int64
+	evicted       int64 // connections finished early by the cap
+	firstEvict    int64 // frame of the packet that caused the first
 }
 
 func newTCPTable(newConn func(c *tcpConn) connHandler) *tcpTable {
-	return &tcpTable{conns: map[connKey]*tcpConn{}, newConn: newConn}
+	return &tcpTable{conns: map[connKey]*tcpConn{}, newConn: newConn, maxOpen: DefaultMaxOpenConnections}
 }
 
 // packet processes one TCP segment.
@@ -223,7 +305,7 @@ func (t *tcpTable) packet(s *segment, at pktRef) {
 		if !t.startsNew(c, s) {
 			return // late packet of a finished connection
 		}
-		delete(t.conns, key)
+		t.forget(c)
 		c = nil
 	}
 	if c == nil {
@@ -234,7 +316,8 @@ func (t *tcpTable) packet(s *segment, at pktRef) {
 		}
 		c = t.open(key, s, at)
 	}
-	c.lastTS = at.ts
+	c.lastTS, c.lastFrame = at.ts, at.frame
+	t.active.touch(c)
 	d := c.dirOf(s.src)
 	h := &c.half[d]
 
@@ -263,7 +346,7 @@ func (t *tcpTable) packet(s *segment, at pktRef) {
 			// being closed in the capture.
 			t.stats.reused++
 			t.finish(c, endReuse, at)
-			delete(t.conns, key)
+			t.forget(c)
 			t.packet(s, at)
 			return
 		}
@@ -321,11 +404,42 @@ func (t *tcpTable) startsNew(c *tcpConn, s *segment) bool {
 }
 
 func (t *tcpTable) open(key connKey, s *segment, at pktRef) *tcpConn {
-	c := &tcpConn{key: key, ep: [2]netip.AddrPort{s.src, s.dst}, client: -1, first: at, lastTS: at.ts}
+	if t.maxOpen > 0 && t.active.n >= t.maxOpen {
+		t.evict(at)
+	}
+	c := &tcpConn{key: key, ep: [2]netip.AddrPort{s.src, s.dst}, client: -1, first: at, lastTS: at.ts, lastFrame: at.frame}
 	t.nConns++
 	c.h = t.newConn(c)
 	t.conns[key] = c
+	t.active.pushBack(c)
 	return c
+}
+
+// evict finishes the least recently active connection early to make room
+// for a new one (at is the packet that opens it). The connection ends
+// where its own packets end; it leaves no tombstone, so a later packet of
+// it starts a connection captured mid-stream.
+func (t *tcpTable) evict(at pktRef) {
+	c := t.active.head
+	if c == nil {
+		return
+	}
+	if t.stats.evicted == 0 {
+		t.stats.firstEvict = at.frame
+	}
+	t.stats.evicted++
+	t.finish(c, endEvicted, c.last())
+	t.forget(c)
+}
+
+// forget drops a connection from the table (and from its list).
+func (t *tcpTable) forget(c *tcpConn) {
+	if t.conns[c.key] == c {
+		delete(t.conns, c.key)
+	}
+	if c.list != nil {
+		c.list.remove(c)
+	}
 }
 
 // deliverSeg hands an in-order (or overlapping) segment to the handler.
@@ -548,19 +662,29 @@ func (t *tcpTable) finalize(c *tcpConn, why endReason, at pktRef) {
 	}
 	c.done = true
 	c.doneAt = at.ts
+	t.active.remove(c)
+	if why != endEvicted && why != endReuse && why != endIdle {
+		// A tombstone (evicted, replaced and idle connections are
+		// forgotten right away by the caller).
+		t.tombs.pushBack(c)
+		if t.maxOpen > 0 && t.tombs.n > t.maxOpen {
+			t.forget(t.tombs.head)
+		}
+	}
 	c.h.finish(why, at)
 	c.h = nil
 }
 
-// sweep drops old tombstones and finishes idle connections.
+// sweep drops old tombstones and finishes idle connections (where their
+// last packet was).
 func (t *tcpTable) sweep() {
-	for k, c := range t.conns {
+	for _, c := range t.conns {
 		switch {
 		case c.done && t.now.Sub(c.doneAt) > tombstoneTTL:
-			delete(t.conns, k)
+			t.forget(c)
 		case !c.done && t.now.Sub(c.lastTS) > idleTimeout:
-			t.finish(c, endIdle, pktRef{ts: t.now})
-			delete(t.conns, k)
+			t.finish(c, endIdle, c.last())
+			t.forget(c)
 		}
 	}
 }
@@ -580,6 +704,7 @@ func (t *tcpTable) finishAll(at pktRef) {
 		t.finish(c, endEOF, at)
 	}
 	t.conns = map[connKey]*tcpConn{}
+	t.active, t.tombs = connList{}, connList{}
 }
 
 // open reports how many connections are being tracked (not tombstones).
