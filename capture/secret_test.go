@@ -16,7 +16,7 @@ func TestRedact(t *testing.T) {
 	if r := Redact("short-code"); strings.Contains(r, "short") {
 		t.Errorf("short value leaked a prefix: %s", r)
 	}
-	if Redact("a") == Redact("b") || Redact("same") != Redact("same") {
+	if same1, same2 := Redact("same"), Redact("same"); Redact("a") == Redact("b") || same1 != same2 {
 		t.Error("redaction is not a function of the value")
 	}
 	s := Secret("hunter2-very-secret")

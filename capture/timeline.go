@@ -216,10 +216,3 @@ func normalizeURL(u *url.URL) string {
 	}
 	return c.String()
 }
-
-func absDur(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}

@@ -328,10 +328,7 @@ type findingGroup struct {
 func indexFindings(r *Report) findingIndex {
 	ix := findingIndex{number: map[int]int{}, anchor: map[int]string{}, byExchange: map[int][]int{}}
 	byParty := map[rules.Party][]int{}
-	var order []rules.Party
-	for _, p := range parties {
-		order = append(order, p)
-	}
+	order := append([]rules.Party(nil), parties...)
 	for i, f := range r.Findings {
 		switch f.Outcome {
 		case rules.Fail:

@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -184,7 +183,7 @@ func (e *Engine) RunFixtureWith(path string, base RunOptions) (FixtureResult, er
 		res.Problems = append(res.Problems, "reader warning: "+w)
 	}
 	timeline := capture.Timeline(exs)
-	an := analyze.Analyze(timeline, analyze.Options{MCPRevision: opts.MCPRevision, ClientRun: info.ClientRun})
+	an := analyze.Analyze(timeline, analyze.Options{MCPRevision: opts.MCPRevision, ClientRun: info.ClientRun, Undecrypted: info.Undecrypted})
 	run := base
 	if len(opts.Packs) > 0 {
 		run.Packs = opts.Packs
@@ -264,10 +263,4 @@ func (e *Engine) RunFixtureWith(path string, base RunOptions) (FixtureResult, er
 		}
 	}
 	return res, nil
-}
-
-// fileExists is used by callers checking fixture directories.
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

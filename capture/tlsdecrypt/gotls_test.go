@@ -76,7 +76,6 @@ type session struct {
 	client, server *tls.Config
 	reqs           [][]byte
 	respLen        int
-	keyUpdate      bool
 }
 
 func (s session) run(t testing.TB) (*wire, string, [2][]byte) {

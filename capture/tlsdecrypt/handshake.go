@@ -33,8 +33,6 @@ const (
 // SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3).
 var helloRetryRandom = sha256.Sum256([]byte("HelloRetryRequest"))
 
-var errShort = errors.New("message too short")
-
 // clientHello is what a ClientHello tells a passive reader.
 type clientHello struct {
 	random     []byte

@@ -28,10 +28,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,7 +63,8 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	bin = filepath.Join(dir, "oauthlint")
-	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	// The go command that runs the tests, else the one on PATH.
+	gotool := filepath.Join(build.Default.GOROOT, "bin", "go")
 	if _, err := os.Stat(gotool); err != nil {
 		gotool = "go"
 	}

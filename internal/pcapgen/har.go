@@ -83,7 +83,7 @@ type harContent struct {
 func nvs(hs []Header) []harNV {
 	out := make([]harNV, 0, len(hs))
 	for _, h := range hs {
-		out = append(out, harNV{h.Name, h.Value})
+		out = append(out, harNV(h))
 	}
 	return out
 }

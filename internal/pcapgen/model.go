@@ -97,7 +97,6 @@ type batch struct {
 	g     *Generator
 	conns []*Conn
 	exs   []*Exchange
-	extra []*Segment // packets outside TCP connections (UDP noise)
 	udp   []udpPkt
 	start time.Time
 	end   time.Time
