@@ -27,6 +27,16 @@ type Options struct {
 	// it ended; rules may then read the end of the traffic as the client
 	// stopping.
 	ClientRun *capture.ClientRun
+	// Undecrypted lists the connections the readers saw but could not
+	// read (input.Info.Undecrypted of every input: TLS connections
+	// without keys, damaged or cut). A flow whose time span (plus
+	// UnreadableMargin) overlaps one to its authorization server,
+	// resource or redirect host records it in Flow.Unreadable, and the
+	// legs it lacks become possibly missing: rules that would conclude
+	// from their absence answer not-available. Exchanges whose
+	// connection lost bytes (gaps bytes-missing, undecrypted) are
+	// treated the same way without being listed here.
+	Undecrypted []capture.Undecrypted
 }
 
 // Message is one classified exchange.
@@ -174,8 +184,6 @@ func (c *correlator) msgs(kinds ...Kind) []*Message {
 
 func seqOf(m *Message) int { return m.HTTP.ex.Seq }
 
-func timeOf(m *Message) time.Time { return m.HTTP.ex.Start }
-
 func (c *correlator) run() {
 	c.claimed = map[int]bool{}
 	c.linkDiscovery()
@@ -196,6 +204,7 @@ func (c *correlator) run() {
 		f.ID = fmt.Sprintf("F%d", i+1)
 		c.finish(f)
 	}
+	c.attachUnreadable()
 	c.res.Flows = c.flows
 }
 
@@ -1037,8 +1046,7 @@ func (c *correlator) discoveryFlows() {
 		}
 	}
 	parent := map[int]int{}
-	var find func(int) int
-	find = func(x int) int {
+	find := func(x int) int {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]

@@ -80,6 +80,12 @@ type Flow struct {
 	// Missing maps a message kind to why it is known to have happened
 	// although the capture does not hold it.
 	Missing map[string]string `cel:"missing"`
+	// Unreadable lists the traffic the capture saw but could not read
+	// that may hold messages of the flow (an undecrypted TLS connection
+	// or a connection that lost bytes, to one of the flow's hosts, during
+	// its time span); PossiblyMissingLegs the legs the flow lacks that
+	// may be inside.
+	Unreadable []Unreadable `cel:"-"`
 	// Complete is true when the flow reached a successful token response.
 	Complete bool `cel:"complete"`
 	// Start and End are the first and last exchange ids of the flow.
@@ -90,9 +96,10 @@ type Flow struct {
 	// set by the rule engine, not exposed as a field of flow in rules.
 	All []*Flow `cel:"-"`
 
-	missing []MissingLeg
-	steps   []Step
-	res     *Result
+	missing  []MissingLeg
+	possible []MissingLeg
+	steps    []Step
+	res      *Result
 }
 
 // Capture returns the analysis the flow belongs to.
@@ -134,12 +141,17 @@ type ScopeSource struct {
 }
 
 // MissingLeg is a message the capture lacks although the traffic proves
-// it happened.
+// it happened, or (Possible) one the flow lacks that may be in traffic
+// the capture could not read.
 type MissingLeg struct {
 	Kind   Kind   `json:"kind"`
 	Reason string `json:"reason"`
-	// ImpliedBy is the exchange id that proves it.
+	// ImpliedBy is the exchange id that proves it (0 for a possible leg).
 	ImpliedBy int `json:"implied_by"`
+	// Possible marks a leg that may have happened: the flow lacks it and
+	// Flow.Unreadable[Unreadable] may hold it.
+	Possible   bool `json:"possible,omitempty"`
+	Unreadable int  `json:"-"`
 }
 
 // Step is one exchange of a flow, in time order.
@@ -151,6 +163,11 @@ type Step struct {
 
 // MissingLegs returns the flow's missing legs in a stable order.
 func (f *Flow) MissingLegs() []MissingLeg { return f.missing }
+
+// PossiblyMissingLegs returns the legs the flow lacks that may be in
+// unreadable traffic (Flow.Unreadable), in a stable order; rules whose
+// verdict depends on them are not-available.
+func (f *Flow) PossiblyMissingLegs() []MissingLeg { return f.possible }
 
 // Steps returns the flow's exchanges in time order.
 func (f *Flow) Steps() []Step { return f.steps }

@@ -74,6 +74,10 @@ type Input struct {
 	Truncated bool     `json:"truncated"`
 	Sanitized bool     `json:"sanitized"`
 	Warnings  []string `json:"warnings"`
+	// Undecrypted lists the TLS connections of a packet capture that
+	// could not be decrypted (server name, time range, frames, reason):
+	// flows near one of them do not conclude from what they lack.
+	Undecrypted []capture.Undecrypted `json:"undecrypted,omitempty"`
 }
 
 // Flow summarises one reconstructed flow.
@@ -295,6 +299,13 @@ func redact(r *Report, secrets *capture.SecretSet) {
 	for i := range r.Inputs {
 		for j := range r.Inputs[i].Warnings {
 			r.Inputs[i].Warnings[j] = s(r.Inputs[i].Warnings[j])
+		}
+		if u := r.Inputs[i].Undecrypted; len(u) > 0 {
+			u = append([]capture.Undecrypted(nil), u...)
+			for j := range u {
+				u[j].Reason = s(u[j].Reason)
+			}
+			r.Inputs[i].Undecrypted = u
 		}
 	}
 	for i := range r.Flows {

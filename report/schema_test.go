@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauthlint/oauthlint/analyze"
 	"github.com/oauthlint/oauthlint/rules"
@@ -189,6 +190,9 @@ func (g *schemaGen) object(t reflect.Type) *schemaNode {
 // $defs. required: the field is always present, so a nil pointer would
 // be null.
 func (g *schemaGen) typeOf(t reflect.Type, required bool) *schemaNode {
+	if t == reflect.TypeFor[time.Time]() {
+		return &schemaNode{Type: "string", Format: "date-time"} // RFC 3339
+	}
 	if vals, ok := enums[t]; ok {
 		name := t.Name()
 		if _, done := g.defs[name]; !done {

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"time"
+
 	"github.com/oauthlint/oauthlint/analyze"
 	"github.com/oauthlint/oauthlint/capture"
 	"github.com/oauthlint/oauthlint/rules"
@@ -30,7 +32,11 @@ func synthetic() *Report {
 		Tool: Tool{Name: "oauthlint", Version: "test", MCPRevision: "auto", Packs: []string{"auto"}, FailOn: "high",
 			Rules: 9},
 		Inputs: []Input{
-			{File: "captures/login.pcapng", Format: "pcapng", Entries: 0, Exchanges: 4, Warnings: []string{"frames 50-52: 1200 bytes missing (TCP gap) " + hostile}},
+			{File: "captures/login.pcapng", Format: "pcapng", Entries: 0, Exchanges: 4, Warnings: []string{"frames 50-52: 1200 bytes missing (TCP gap) " + hostile},
+				Undecrypted: []capture.Undecrypted{{Start: time.Date(2026, 11, 20, 9, 14, 3, 80_000_000, time.UTC), End: time.Date(2026, 11, 20, 9, 14, 4, 500_000_000, time.UTC),
+					Client: "10.0.0.5:51250", Server: "10.0.0.9:443", ServerName: "auth.example.com", ALPN: "h2", Kind: "no-keys",
+					Reason: "no TLS 1.3 traffic secrets for client random 1f0b…e2 in the key log",
+					Ref:    capture.Ref{File: "captures/login.pcapng", Entry: -1, Frames: []int64{70, 95}, Conn: "10.0.0.5:51250 -> 10.0.0.9:443"}}}},
 			{File: "exports/browser session.har", Format: "har", Creator: "Chrome 131", Entries: 12, Exchanges: 12, Sanitized: true, Warnings: []string{}},
 			{File: "(stdin)", Format: "har", Creator: "mitmproxy 11", Entries: 1, Exchanges: 1, Truncated: true, Warnings: []string{}},
 		},

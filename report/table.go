@@ -37,6 +37,9 @@ func (p tablePrinter) Print(w io.Writer, r *Report) error {
 		for _, warn := range in.Warnings {
 			fmt.Fprintf(bw, "  warning: %s\n", warn)
 		}
+		if n := len(in.Undecrypted); n > 0 {
+			fmt.Fprintf(bw, "  undecrypted: %d TLS connection(s) could not be read; rules that would conclude from what a flow near one lacks report not-available (listed in --format json: inputs[].undecrypted)\n", n)
+		}
 	}
 	fmt.Fprintf(bw, "flows  %d reconstructed from %d exchanges (%d OAuth/MCP)\n", r.Stats.Flows, r.Stats.Exchanges, r.Stats.OAuthExchanges)
 	for _, f := range r.Flows {

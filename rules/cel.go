@@ -262,6 +262,32 @@ type program struct {
 	// partial evaluation costs on every run.
 	partial cel.Program
 	refs    map[string]bool // variables the expression reads
+
+	// Conditions get their partial program on first use (only flows
+	// near unreadable traffic need one): planning a second program for
+	// every rule would slow every run.
+	env         *cel.Env
+	ast         *cel.Ast
+	lazyOnce    sync.Once
+	lazyPartial cel.Program
+	lazyErr     error
+}
+
+// partialProgram returns the expression's program for partial
+// evaluation, planning it on first use.
+func (p *program) partialProgram() (cel.Program, error) {
+	if p.partial != nil {
+		return p.partial, nil
+	}
+	p.lazyOnce.Do(func() {
+		if p.env == nil || p.ast == nil {
+			p.lazyErr = fmt.Errorf("no partial program for %q", p.src)
+			return
+		}
+		limits := []cel.ProgramOption{cel.CostLimit(CostLimit), cel.CostTracking(sizedCost{})}
+		p.lazyPartial, p.lazyErr = p.env.Program(p.ast, append(limits, cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval))...)
+	})
+	return p.lazyPartial, p.lazyErr
 }
 
 // compileExpr compiles src, checks its type against want (nil: any), and
@@ -310,7 +336,11 @@ func (r *Rule) compileExpr(env *cel.Env, field, src string, want *cel.Type) (*pr
 	for _, name := range referencedVars(ast) {
 		refs[name] = true
 	}
-	return &program{src: src, prg: prg, partial: partial, refs: refs}, nil
+	p := &program{src: src, prg: prg, partial: partial, refs: refs}
+	if field == "condition" {
+		p.env, p.ast = env, ast
+	}
+	return p, nil
 }
 
 // referencedVars lists the top-level variables an expression reads.

@@ -151,8 +151,8 @@ func Compile(rs []*Rule) (*Engine, error) {
 	return e, nil
 }
 
-// dropSuperseded removes the failures of a flow that a more specific rule
-// also reported on the same exchange.
+// dropSuperseded removes the failures (and not-available findings) of a
+// flow where a more specific rule failed on the same exchange.
 func (e *Engine) dropSuperseded(fs []Finding) []Finding {
 	if len(e.supersededBy) == 0 {
 		return fs
@@ -170,7 +170,9 @@ func (e *Engine) dropSuperseded(fs []Finding) []Finding {
 	out := fs[:0]
 	for _, f := range fs {
 		drop := false
-		if f.Outcome == Fail {
+		// A failure the more specific rule reports makes the general
+		// rule's failure, or its "cannot be checked", redundant.
+		if f.Outcome == Fail || f.Outcome == NotAvailable {
 			for _, by := range e.supersededBy[f.Rule] {
 				if failed[at{by, f.Anchor}] {
 					drop = true
@@ -262,13 +264,14 @@ func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
 			for i := range next {
 				f := res.Flows[i]
 				active := ActivePacks(f, opts)
+				unk := unknownsFor(f)
 				var fs []Finding
 				for _, c := range e.rules {
 					packs := intersect(c.rule.Packs, active)
 					if len(packs) == 0 {
 						continue
 					}
-					fs = append(fs, c.evalFlow(res, f, packs)...)
+					fs = append(fs, c.evalFlow(res, f, packs, unk)...)
 				}
 				perFlow[i] = e.dropSuperseded(fs)
 			}
@@ -368,26 +371,28 @@ func hasKind(f *analyze.Flow, k string) bool {
 	return len(f.Messages(analyze.Kind(k))) > 0
 }
 
-func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string) []Finding {
+func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string, unk *flowUnknowns) []Finding {
 	var out []Finding
 	for _, kind := range c.rule.AppliesTo {
 		if kind == KindFlow {
-			out = append(out, c.evalOne(res, f, packs, baseVars(f), nil, nil)...)
+			out = append(out, c.evalOne(res, f, packs, baseVars(f), nil, nil, unk)...)
 			continue
 		}
 		targets := f.Messages(analyze.Kind(kind))
 		if len(targets) == 0 {
 			// The message the rule is about is known to have happened but
-			// was not captured: the rule cannot be checked.
+			// was not captured: the rule cannot be checked. (One that may
+			// be in unreadable traffic is not reported: nothing says it
+			// exists.)
 			if leg, ok := missingLeg(f, kind); ok {
-				out = append(out, c.evalOne(res, f, packs, baseVars(f), nil, &leg)...)
+				out = append(out, c.evalOne(res, f, packs, baseVars(f), nil, &leg, unk)...)
 			}
 			continue
 		}
 		for _, t := range targets {
 			v := baseVars(f)
 			v[kind] = t
-			out = append(out, c.evalOne(res, f, packs, v, analyze.HTTPOf(t), nil)...)
+			out = append(out, c.evalOne(res, f, packs, v, analyze.HTTPOf(t), nil, unk)...)
 		}
 	}
 	return out
@@ -413,19 +418,12 @@ func (c *compiled) decideWhen(vars map[string]any, missing []analyze.MissingLeg)
 	for _, m := range missing {
 		patterns = append(patterns, cel.AttributePattern(string(m.Kind)))
 	}
-	act, err := cel.PartialVars(vars, patterns...)
-	if err != nil {
-		return false, err
-	}
-	out, _, err := c.when.partial.Eval(act)
+	out, err := partialEval(c.when, vars, patterns)
 	if err != nil {
 		return false, err
 	}
 	if types.IsUnknown(out) {
 		return true, nil
-	}
-	if types.IsError(out) {
-		return false, fmt.Errorf("%v", out)
 	}
 	b, ok := out.(types.Bool)
 	if !ok {
@@ -460,7 +458,7 @@ func describeKind(k analyze.Kind) string {
 	return strings.ReplaceAll(string(k), "_", " ")
 }
 
-func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string, vars map[string]any, target *analyze.HTTP, absent *analyze.MissingLeg) []Finding {
+func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string, vars map[string]any, target *analyze.HTTP, absent *analyze.MissingLeg, unk *flowUnknowns) []Finding {
 	var missing []analyze.MissingLeg
 	if absent != nil {
 		missing = append(missing, *absent)
@@ -509,6 +507,17 @@ func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string,
 		fd.Evidence = []Evidence{{Exchange: fd.Anchor, Ref: refOf(res, fd.Anchor), Field: "capture", Value: gap}}
 		return []Finding{fd}
 	}
+	if unk != nil {
+		// Near traffic the capture could not read: a violation that
+		// depends on what it may hold cannot be claimed.
+		u, field, err := c.unreadableCause(vars, unk)
+		if err != nil {
+			return []Finding{c.errorFinding(res, f, packs, target, field, err)}
+		}
+		if u != nil {
+			return []Finding{c.notAvailableUnreadable(res, f, packs, vars, c.failAnchor(res, f, vars, target), unk, u)}
+		}
+	}
 	fd.Outcome = Fail
 	for i, p := range c.cases {
 		hit, err := p.evalBool(vars)
@@ -545,6 +554,21 @@ func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string,
 		}
 	}
 	return []Finding{fd}
+}
+
+// failAnchor is the exchange a failure of the rule would be anchored at:
+// the target, else the first evidence with an exchange, else the flow's
+// first exchange.
+func (c *compiled) failAnchor(res *analyze.Result, f *analyze.Flow, vars map[string]any, target *analyze.HTTP) int {
+	if a := anchorOf(target, 0); a > 0 {
+		return a
+	}
+	for _, ev := range c.evidence {
+		if e, err := ev.eval(res, vars); err == nil && e.Exchange > 0 {
+			return e.Exchange
+		}
+	}
+	return f.Start
 }
 
 // gapFor returns why the target exchange cannot support a violation the

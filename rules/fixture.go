@@ -183,7 +183,7 @@ func (e *Engine) RunFixtureWith(path string, base RunOptions) (FixtureResult, er
 		res.Problems = append(res.Problems, "reader warning: "+w)
 	}
 	timeline := capture.Timeline(exs)
-	an := analyze.Analyze(timeline, analyze.Options{MCPRevision: opts.MCPRevision, ClientRun: info.ClientRun, Undecrypted: info.Undecrypted})
+	an := analyze.Analyze(timeline, analyze.Options{MCPRevision: opts.MCPRevision, ClientRun: info.ClientRun, Undecrypted: append(info.Undecrypted, info.PartlyRead...)})
 	run := base
 	if len(opts.Packs) > 0 {
 		run.Packs = opts.Packs

@@ -60,8 +60,12 @@ func record(t *testing.T, handler http.HandlerFunc, client func(c *http.Client))
 		if err != nil {
 			return
 		}
+		// x/net's HTTP/2 server serves one given connection, which
+		// net/http cannot; its deprecation does not matter to a test.
+		//lint:ignore SA1019 one connection, recorded byte for byte
 		(&http2.Server{}).ServeConn(recConn{c, false, w}, &http2.ServeConnOpts{Handler: handler})
 	}()
+	//lint:ignore SA1019 the client side of the same recorded connection
 	tr := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
@@ -70,6 +74,7 @@ func record(t *testing.T, handler http.HandlerFunc, client func(c *http.Client))
 		return recConn{c, true, w}, nil
 	}}
 	client(&http.Client{Transport: tr})
+	//lint:ignore SA1019 see above
 	tr.CloseIdleConnections()
 	select {
 	case <-done:

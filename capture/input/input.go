@@ -99,6 +99,9 @@ type Info struct {
 	// no exchanges. Decrypted counts those that were read.
 	Undecrypted []capture.Undecrypted
 	Decrypted   int
+	// PartlyRead lists the connections of a packet capture that lost
+	// bytes, from the first hole to their end (pcap.Info.PartlyRead).
+	PartlyRead []capture.Undecrypted
 }
 
 // Options tune reading.
@@ -177,6 +180,7 @@ func Read(path string, opts Options) ([]*capture.Exchange, Info, error) {
 			info.Exchanges = pi.Exchanges
 			info.Truncated = pi.Truncated
 			info.Undecrypted = pi.Undecrypted
+			info.PartlyRead = pi.PartlyRead
 			info.Decrypted = pi.DecryptedConnections
 			for _, w := range pi.Warnings {
 				info.Warnings = append(info.Warnings, w.String())

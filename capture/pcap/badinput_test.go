@@ -148,8 +148,9 @@ func TestRandomBytesAfterHeader(t *testing.T) {
 }
 
 // FuzzRead: any input yields a result or an *Error, never a panic (the
-// internal-error recovery would hide one, so it is checked for), and only
-// bounded work.
+// internal-error recovery would hide one, so it is checked for), only
+// bounded work, and well-formed exchanges (checkExchange: among others,
+// frames in capture order).
 func FuzzRead(f *testing.F) {
 	t := &testing.T{}
 	f.Add(validCapture(t, pcapgen.FormatPcap))
@@ -161,9 +162,20 @@ func FuzzRead(f *testing.F) {
 	c.send(false, keepAliveResponses, 70)
 	f.Add(b.bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _, err := Read(bytes.NewReader(data), "fuzz", Options{MaxBody: 1 << 16})
+		exs, info, err := Read(bytes.NewReader(data), "fuzz", Options{MaxBody: 1 << 16})
 		if err != nil && strings.Contains(err.Error(), "internal error") {
 			t.Fatal(err)
+		}
+		if err != nil {
+			return
+		}
+		for _, ex := range exs {
+			checkExchange(t, ex)
+		}
+		for _, u := range info.Undecrypted {
+			if f := u.Ref.Frames; len(f) != 2 || f[0] < 1 || f[1] < f[0] {
+				t.Fatalf("undecrypted connection %s: frames %v", u.Server, f)
+			}
 		}
 	})
 }

@@ -31,15 +31,19 @@ func tlsRecordsNeed(b []byte) int {
 func parseClientHello(b []byte) (sni, alpn string, err error) {
 	// Gather the handshake bytes from consecutive handshake records.
 	var hs []byte
+	cut := false // a non-handshake record follows: no more handshake bytes
 	for len(b) > 0 {
-		if len(b) < 5 {
-			return "", "", errNeedMore
-		}
+		// The content type first: a stream that does not start with a
+		// handshake record is no ClientHello however many bytes follow.
 		if b[0] != 0x16 {
 			if hs == nil {
 				return "", "", errors.New("not a TLS handshake record")
 			}
+			cut = true
 			break
+		}
+		if len(b) < 5 {
+			return "", "", errNeedMore
 		}
 		n := int(b[3])<<8 | int(b[4])
 		if len(b) < 5+n {
@@ -55,15 +59,19 @@ func parseClientHello(b []byte) (sni, alpn string, err error) {
 			break
 		}
 	}
+	more := errNeedMore
+	if cut {
+		more = errors.New("ClientHello cut short by a non-handshake record")
+	}
 	if len(hs) < 4 {
-		return "", "", errNeedMore
+		return "", "", more
 	}
 	if hs[0] != 1 {
 		return "", "", errors.New("first handshake message is not a ClientHello")
 	}
 	n := int(hs[1])<<16 | int(hs[2])<<8 | int(hs[3])
 	if len(hs) < 4+n {
-		return "", "", errNeedMore
+		return "", "", more
 	}
 	p := hs[4 : 4+n]
 	// legacy_version(2) random(32)

@@ -219,6 +219,13 @@ func compareFiles(t *testing.T, capPath, harPath string, minFlows int) int {
 
 func findings(t *testing.T, exs []*capture.Exchange) (string, int) {
 	t.Helper()
+	return findingsWith(t, exs, nil)
+}
+
+// findingsWith is findings with the connections the reader could not
+// read (input.Info.Undecrypted, PartlyRead), as the CLI passes them.
+func findingsWith(t *testing.T, exs []*capture.Exchange, und []capture.Undecrypted) (string, int) {
+	t.Helper()
 	rs, err := builtin.Rules()
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +234,7 @@ func findings(t *testing.T, exs []*capture.Exchange) (string, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: "auto"})
+	res := analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: "auto", Undecrypted: und})
 	var b strings.Builder
 	for _, f := range eng.Run(res, rules.RunOptions{}) {
 		fmt.Fprintf(&b, "%s %s %s exchange=%d flow=%s\n", f.Rule, f.Outcome, f.Severity, f.Anchor, f.Flow)

@@ -17,8 +17,16 @@ func (r *reader) exchange(s *stream, client int, e *exch) {
 	req := e.req
 	c := s.c
 	cl, sv := c.ep[client], c.ep[1-client]
+	// The exchange spans the packets that carried its bytes: with
+	// reordering a later part of a message may come in an earlier frame
+	// than its first byte, so the range is the lowest to the highest.
+	lo, hi := req.lo, req.hi
+	if resp := e.resp; resp != nil {
+		lo, hi = spanFrames(lo, hi, resp.lo)
+		lo, hi = spanFrames(lo, hi, resp.hi)
+	}
 	ex := &capture.Exchange{
-		Start:      req.first.ts,
+		Start:      lo.ts,
 		ClientAddr: cl.String(),
 		ServerAddr: sv.String(),
 	}
@@ -41,7 +49,6 @@ func (r *reader) exchange(s *stream, client int, e *exch) {
 		BodySize: req.wire,
 	}
 	ex.Request.Body = r.finalBody(ex, req, capture.GapRequestBody)
-	last := req.last
 	if resp := e.resp; resp != nil {
 		ex.Response = &capture.Response{
 			Status:     resp.status,
@@ -51,7 +58,6 @@ func (r *reader) exchange(s *stream, client int, e *exch) {
 			BodySize:   resp.wire,
 		}
 		ex.Response.Body = r.finalBody(ex, resp, capture.GapResponseBody)
-		last = resp.last
 	} else {
 		why := e.noResp
 		if why == "" {
@@ -65,10 +71,10 @@ func (r *reader) exchange(s *stream, client int, e *exch) {
 	if s.tls != nil {
 		s.tls.undecryptedGaps(ex, client, req.incomplete != "", e.resp == nil || e.resp.incomplete != "")
 	}
-	if last.ts.After(ex.Start) {
-		ex.Duration = last.ts.Sub(ex.Start)
+	if hi.ts.After(ex.Start) {
+		ex.Duration = hi.ts.Sub(ex.Start)
 	}
-	ex.Ref.Frames = []int64{req.first.frame, last.frame}
+	ex.Ref.Frames = []int64{lo.frame, hi.frame}
 	r.info.Exchanges++
 	r.emit(ex)
 }
@@ -84,7 +90,9 @@ func requestURL(m *message, server, scheme string) (*url.URL, error) {
 		if u, err := url.Parse("https://" + t); err == nil && u.Host != "" && u.Path == "" && u.RawQuery == "" && u.User == nil {
 			return u, nil
 		}
-		return &url.URL{Host: t}, nil
+		// Not host:port (a bad port, a path, user info): there is no
+		// absolute URL to give the exchange.
+		return nil, fmt.Errorf("CONNECT target %q is not host:port", clip([]byte(t), 200))
 	}
 	if strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://") {
 		u, err := url.Parse(t)

@@ -75,8 +75,8 @@ func (h *h2Conn) policy(_ *h2.Stream, m *h2.Message, resp bool) {
 func headersOf(fs []hpack.HeaderField, resp bool) capture.Headers {
 	out := make(capture.Headers, 0, len(fs))
 	for _, f := range fs {
-		if resp && f.Name == ":status" {
-			continue
+		if resp && f.Name == ":status" || f.Name == "" {
+			continue // an empty name is malformed (RFC 9113 §8.2.1)
 		}
 		out = append(out, capture.Header{Name: f.Name, Value: f.Value})
 	}
@@ -114,6 +114,8 @@ func (h *h2Conn) pcapMessage(m *h2.Message, resp bool) *message {
 	}
 	pm.first = pktRef{frame: m.First.Frame, ts: m.First.Time}
 	pm.last = pktRef{frame: m.Last.Frame, ts: m.Last.Time}
+	pm.lo, pm.hi = spanFrames(pktRef{}, pktRef{}, pm.first)
+	pm.lo, pm.hi = spanFrames(pm.lo, pm.hi, pm.last)
 	return pm
 }
 
@@ -129,8 +131,24 @@ func (h *h2Conn) emit(st *h2.Stream) {
 		r.warn(req.First.Frame, conn, fmt.Sprintf("HTTP/2 stream %d has no :method; skipped", st.ID))
 		return
 	}
+	if !isToken(method) {
+		r.warn(req.First.Frame, conn, fmt.Sprintf("HTTP/2 stream %d: :method %q is not a token; skipped", st.ID, clip([]byte(method), 40)))
+		return
+	}
 	r.info.Requests++
-	ex := &capture.Exchange{Start: req.First.Time, ClientAddr: cl.String(), ServerAddr: sv.String()}
+	// The frame range runs from the lowest to the highest packet known to
+	// carry the stream's messages: with reordering, the packet that
+	// completed a message can come before the one where it began.
+	var lo, hi pktRef
+	for _, m := range []*h2.Message{req, st.Response} {
+		if m == nil {
+			continue
+		}
+		for _, p := range []h2.Pos{m.First, m.Last} {
+			lo, hi = spanFrames(lo, hi, pktRef{frame: p.Frame, ts: p.Time})
+		}
+	}
+	ex := &capture.Exchange{Start: lo.ts, ClientAddr: cl.String(), ServerAddr: sv.String()}
 	ex.Ref = capture.Ref{File: r.name, Entry: -1, Conn: conn}
 	if h.s.tls != nil {
 		ex.TLS = h.s.tls.tlsInfo()
@@ -143,16 +161,15 @@ func (h *h2Conn) emit(st *h2.Stream) {
 	rm := h.pcapMessage(req, false)
 	ex.Request = &capture.Request{Method: method, URL: u, Proto: "HTTP/2.0", Headers: rm.headers, BodySize: req.Wire}
 	ex.Request.Body = r.finalBody(ex, rm, capture.GapRequestBody)
-	last := req.Last
 	resp := st.Response
+	status, statusOK := 0, false
 	if resp != nil && resp.Fields != nil {
+		status, statusOK = h2Status(field(resp.Fields, ":status"))
+	}
+	if statusOK {
 		pm := h.pcapMessage(resp, true)
-		status, _ := strconv.Atoi(field(resp.Fields, ":status"))
 		ex.Response = &capture.Response{Status: status, Proto: "HTTP/2.0", Headers: pm.headers, BodySize: resp.Wire}
 		ex.Response.Body = r.finalBody(ex, pm, capture.GapResponseBody)
-		if resp.Last.Frame > last.Frame {
-			last = resp.Last
-		}
 		if resp.Lost {
 			ex.AddGap(capture.GapBytesMissing, "bytes of the response were lost by the capture")
 		}
@@ -160,6 +177,11 @@ func (h *h2Conn) emit(st *h2.Stream) {
 		why := st.Reset
 		if why == "" {
 			why = st.NoResponse
+		}
+		if why == "" && resp != nil && resp.Fields != nil {
+			// RFC 9113 §8.3.2: a response without a valid :status is
+			// malformed; it is not returned with a made-up status.
+			why = fmt.Sprintf("the response's :status %q is not a three-digit status code", clip([]byte(field(resp.Fields, ":status")), 20))
 		}
 		if why == "" {
 			why = "no response was captured"
@@ -175,20 +197,37 @@ func (h *h2Conn) emit(st *h2.Stream) {
 	if h.s.tls != nil {
 		h.s.tls.undecryptedGaps(ex, h.client, !req.Ended, ex.Response == nil || (resp != nil && !resp.Ended))
 	}
-	if last.Time.After(ex.Start) {
-		ex.Duration = last.Time.Sub(ex.Start)
+	if hi.ts.After(ex.Start) {
+		ex.Duration = hi.ts.Sub(ex.Start)
 	}
-	ex.Ref.Frames = []int64{req.First.Frame, last.Frame}
+	ex.Ref.Frames = []int64{lo.frame, hi.frame}
 	r.info.Exchanges++
 	r.emit(ex)
+}
+
+// h2Status parses a :status value: exactly three digits, 100 to 999, as
+// an HTTP/1.x status line holds.
+func h2Status(v string) (int, bool) {
+	if len(v) != 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < 3; i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(v[i]-'0')
+	}
+	return n, n >= 100
 }
 
 // requestURL builds the absolute URL from the pseudo-header fields
 // (RFC 9113 §8.3.1): :scheme://:authority:path, with the Host field or
 // the server's address when :authority is absent.
 func (h *h2Conn) requestURL(fs []hpack.HeaderField, method, server string) (*url.URL, error) {
-	scheme := field(fs, ":scheme")
-	if scheme == "" {
+	scheme := strings.ToLower(field(fs, ":scheme"))
+	if scheme != "http" && scheme != "https" {
+		// Absent, or a scheme that is not HTTP's: the connection says.
 		scheme = "http"
 		if h.s.tls != nil {
 			scheme = "https"

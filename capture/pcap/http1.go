@@ -68,7 +68,13 @@ type message struct {
 	dropOver  bool   // drop (rather than truncate) when keepMax is exceeded
 
 	first, last pktRef
-	order       int64 // parse order over the whole capture (tie-break)
+	// lo and hi are the lowest and highest frames of the packets that
+	// carried the message's bytes (or ended it). With reordering they
+	// differ from first (where the first byte came from) and last (where
+	// the message was completed): a later part of the message may have
+	// been captured in an earlier packet.
+	lo, hi pktRef
+	order  int64 // parse order over the whole capture (tie-break)
 
 	lostBytes  int64  // bytes of this message lost in gaps
 	incomplete string // why the message ends early, "" when complete
@@ -78,6 +84,30 @@ type message struct {
 	connect        bool
 	upgrade        bool
 	noBody         bool // response to HEAD, 1xx/204/304
+}
+
+// saw extends m's frame range with the packet at (and, for bytes
+// decrypted from a record spanning packets, the packet where the record
+// began).
+func (m *message) saw(at pktRef) {
+	m.lo, m.hi = spanFrames(m.lo, m.hi, at)
+}
+
+// spanFrames extends the frame range lo-hi with at.begin() and at.
+// Frame 0 (no packet) is ignored.
+func spanFrames(lo, hi, at pktRef) (pktRef, pktRef) {
+	for _, p := range [2]pktRef{at.begin(), {frame: at.frame, ts: at.ts}} {
+		if p.frame <= 0 {
+			continue
+		}
+		if lo.frame <= 0 || p.frame < lo.frame {
+			lo = p
+		}
+		if hi.frame <= 0 || p.frame > hi.frame {
+			hi = p
+		}
+	}
+	return lo, hi
 }
 
 // msgSink receives what a parser finds; httpConn implements it.
@@ -124,6 +154,7 @@ func (p *msgParser) stop(why string, at pktRef) {
 			m.incomplete = why
 		}
 		m.last = at
+		m.saw(at)
 		p.sink.msgDone(p, m)
 	}
 	p.sink.failed(p, why, at)
@@ -136,6 +167,12 @@ func (p *msgParser) inHead(m *message) bool {
 
 // feed parses b, which follows the bytes fed before.
 func (p *msgParser) feed(b []byte, at pktRef) {
+	if p.m != nil && len(b) > 0 {
+		// The bytes continue the current message (the packet carried at
+		// least its next byte); a message that starts in b is marked
+		// when it is created.
+		p.m.saw(at)
+	}
 	for len(b) > 0 {
 		switch p.st {
 		case psDead:
@@ -172,6 +209,7 @@ func (p *msgParser) feed(b []byte, at pktRef) {
 				return
 			}
 			p.m = &message{resp: p.resp, first: at.begin(), length: -1, order: p.r.nextOrder()}
+			p.m.saw(at)
 			p.st = psHead
 			p.buf = p.buf[:0]
 			p.scan = 0
@@ -336,6 +374,7 @@ func (p *msgParser) readHead(b []byte, at pktRef) (n int, ok bool) {
 	}
 	p.buf = p.buf[:0]
 	m.last = at
+	m.saw(at)
 	p.sink.headDone(p, m)
 	if p.st == psDead {
 		return n, false
@@ -480,6 +519,7 @@ func (p *msgParser) done(at pktRef) {
 		p.st = psIdle
 	}
 	m.last = at
+	m.saw(at)
 	p.sink.msgDone(p, m)
 }
 

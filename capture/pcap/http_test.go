@@ -317,6 +317,25 @@ func TestConnectTunnelWithTLS(t *testing.T) {
 	}
 }
 
+// TestConnectBadTarget: a CONNECT whose target is not host:port (here a
+// port that is not a number, found by FuzzHTTP1Stream) gives no absolute
+// URL: the request is skipped with a warning instead of being returned
+// with a URL without scheme; the tunnel the proxy opened is still
+// followed (here it carries plain HTTP).
+func TestConnectBadTarget(t *testing.T) {
+	b := newCap(t)
+	c := b.conn("10.0.0.1:50000", "10.0.0.2:8888").handshake()
+	c.send(true, "CONNECT as.test:4S3 HTTP/1.1\r\nHost: as.test:443\r\n\r\n", 0)
+	c.send(false, "HTTP/1.1 200 Connection established\r\n\r\n", 0)
+	c.send(true, "GET /inside HTTP/1.1\r\nHost: as.test\r\n\r\n", 0)
+	c.close()
+	exs, info := b.read(Options{})
+	wantSummary(t, exs, "GET http://as.test/inside - [no-response]\n")
+	if !hasWarning(info, `request skipped: CONNECT target "as.test:4S3" is not host:port`) || info.Requests != 2 {
+		t.Errorf("requests %d, warnings %v", info.Requests, info.Warnings)
+	}
+}
+
 func TestConnectRefusedContinuesHTTP(t *testing.T) {
 	b := newCap(t)
 	c := b.conn("10.0.0.1:50000", "10.0.0.2:8888").handshake()
@@ -465,4 +484,89 @@ func TestResponseUntilCloseCutByCaptureEnd(t *testing.T) {
 	c.send(false, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: 1\n\n", 0)
 	exs, _ := b.read(Options{})
 	wantSummary(t, exs, "GET http://s.test/stream 200 body=data: 1\n\n [response-body]\n")
+}
+
+// h2Conversation is a cleartext HTTP/2 connection (prior knowledge) of
+// one stream: a request with reqFields (END_STREAM) and, when respFields
+// is not nil, a response with them and the body "body".
+func h2Conversation(t *testing.T, reqFields, respFields []string) ([]*capture.Exchange, *Info) {
+	t.Helper()
+	var cl, sv bytes.Buffer
+	cl.WriteString(http2.ClientPreface)
+	cf, sf := http2.NewFramer(&cl, nil), http2.NewFramer(&sv, nil)
+	block := func(fs ...string) []byte {
+		var b bytes.Buffer
+		e := hpack.NewEncoder(&b)
+		for i := 0; i < len(fs); i += 2 {
+			e.WriteField(hpack.HeaderField{Name: fs[i], Value: fs[i+1]})
+		}
+		return b.Bytes()
+	}
+	cf.WriteSettings()
+	cf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, EndStream: true, BlockFragment: block(reqFields...)})
+	sf.WriteSettings()
+	if respFields != nil {
+		sf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: block(respFields...)})
+		sf.WriteData(1, true, []byte("body"))
+	}
+	b := newCap(t)
+	c := b.conn("10.0.0.1:50000", "10.0.0.2:80").handshake()
+	c.send(true, cl.String(), 0)
+	c.send(false, sv.String(), 0)
+	c.close()
+	return b.read(Options{})
+}
+
+// TestH2BadStatus: an HTTP/2 response whose :status is missing or not a
+// three-digit code is not returned as a response with that status (the
+// exchange's status would be 0 or out of range): the exchange has no
+// response and says why.
+func TestH2BadStatus(t *testing.T) {
+	req := []string{":method", "GET", ":scheme", "http", ":authority", "as.test", ":path", "/x"}
+	for _, status := range []string{"", "abc", "0", "2000", "099", "+200", " 200"} {
+		t.Run(status, func(t *testing.T) {
+			fields := []string{"content-type", "text/plain"}
+			if status != "" {
+				fields = append([]string{":status", status}, fields...)
+			}
+			exs, info := h2Conversation(t, req, fields)
+			if len(exs) != 1 {
+				t.Fatalf("exchanges:\n%s", summary(exs))
+			}
+			if r := exs[0].Response; r != nil {
+				t.Errorf("response with status %d from :status %q", r.Status, status)
+			}
+			if !exs[0].HasGap(capture.GapNoResponse) || !strings.Contains(exs[0].Gaps[0].Detail, ":status") {
+				t.Errorf("gaps %v, warnings %v", exs[0].Gaps, info.Warnings)
+			}
+		})
+	}
+	exs, _ := h2Conversation(t, req, []string{":status", "404"})
+	wantSummary(t, exs, "GET http://as.test/x 404 body=body\n")
+}
+
+// TestH2MalformedFields: an HTTP/2 :method that is not a token skips the
+// stream with a warning (as an HTTP/1.x request line would not parse), a
+// field with an empty name is dropped, and a :scheme that is not http or
+// https gives way to the connection's.
+func TestH2MalformedFields(t *testing.T) {
+	exs, info := h2Conversation(t, []string{":method", "GE T", ":scheme", "http", ":authority", "as.test", ":path", "/x"}, []string{":status", "200"})
+	if len(exs) != 0 || !hasWarning(info, `:method "GE T" is not a token`) {
+		t.Errorf("exchanges:\n%s\nwarnings %v", summary(exs), info.Warnings)
+	}
+	exs, _ = h2Conversation(t, []string{":method", "GET", ":scheme", "http", ":authority", "as.test", ":path", "/x", "", "empty name"}, []string{":status", "200", "", "v"})
+	wantSummary(t, exs, "GET http://as.test/x 200 body=body\n")
+	for _, scheme := range []string{"ftp", "HTTP", "a b", "javascript"} {
+		exs, _ := h2Conversation(t, []string{":method", "GET", ":scheme", scheme, ":authority", "as.test", ":path", "/x"}, []string{":status", "200"})
+		if len(exs) != 1 || exs[0].Request.URL.String() != "http://as.test/x" {
+			t.Errorf(":scheme %q: exchanges:\n%s", scheme, summary(exs))
+		}
+	}
+	if len(exs) == 1 {
+		for _, h := range append(exs[0].Request.Headers, exs[0].Response.Headers...) {
+			if h.Name == "" {
+				t.Errorf("header with an empty name: %+v", h)
+			}
+		}
+	}
 }

@@ -27,6 +27,10 @@ type httpConn struct {
 	orphans      int    // responses that could not be paired
 	switchedFrom string // the CONNECT authority of a tunnel
 	orphanAt     pktRef
+	// early counts the skipped responses that came before their request
+	// in the capture: each answers one of the next requests parsed,
+	// which get no response instead of the one after it.
+	early int
 }
 
 // exch is a request with its response as they are parsed.
@@ -86,7 +90,7 @@ func (h *httpConn) finish(why endReason, at pktRef) {
 	h.noMoreResponses(reason, false)
 	h.flush()
 	if h.orphans > 0 {
-		h.s.r.warn(h.orphanAt.frame, h.s.c.connString(), fmt.Sprintf("%d response(s) without a captured request were skipped (the capture started mid-connection or lost request bytes)", h.orphans))
+		h.s.r.warn(h.orphanAt.frame, h.s.c.connString(), fmt.Sprintf("%d response(s) without a captured request were skipped (the capture started mid-connection, lost request bytes, or caught the response before its request)", h.orphans))
 	}
 }
 
@@ -108,12 +112,18 @@ func (h *httpConn) headDone(p *msgParser, m *message) {
 	if !p.resp {
 		e := &exch{req: m}
 		h.open = append(h.open, e)
-		if h.respStopped != "" {
+		switch {
+		case h.respStopped != "":
 			// The server's bytes are no longer parsed: no answer can be
 			// paired with this request.
 			e.noResp = "the server's bytes could not be parsed from here on: " + h.respStopped
 			e.noRespLost = h.respLost
-		} else {
+		case h.early > 0:
+			// HTTP/1.1 answers in order: the response skipped because it
+			// came before any request was this one's.
+			h.early--
+			e.noResp = "the response was captured before the request (reordered or retransmitted packets) and could not be paired"
+		default:
 			h.pending = append(h.pending, e)
 		}
 		m.expectContinue = strings.EqualFold(m.headers.Get("Expect"), "100-continue")
@@ -124,14 +134,22 @@ func (h *httpConn) headDone(p *msgParser, m *message) {
 		m.noBody = true // interim response (RFC 9110 §15.2)
 		return
 	}
-	if len(h.pending) == 0 || h.pending[0].req.first.frame > m.first.frame {
+	// A response that began before the oldest waiting request was
+	// captured does not answer it, unless that request's packet was
+	// captured late (the server had acknowledged it already).
+	if len(h.pending) == 0 || h.pending[0].req.first.frame > m.first.frame && !h.pending[0].req.first.late {
 		// No request to answer: it was sent before the capture started or
-		// lost. The response is framed (to find the next one) and dropped.
+		// lost, or it comes later in the capture (the response's packet
+		// acknowledged client bytes not seen yet). The response is framed
+		// (to find the next one) and dropped.
 		h.cur = nil
 		if h.orphans == 0 {
 			h.orphanAt = m.first
 		}
 		h.orphans++
+		if len(h.pending) == 0 && m.first.ahead {
+			h.early++
+		}
 		return
 	}
 	e := h.pending[0]

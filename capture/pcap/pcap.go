@@ -100,7 +100,12 @@ type Info struct {
 	DecryptedConnections   int
 	UndecryptedConnections int
 	Undecrypted            []capture.Undecrypted
-	SecretsBlocks          int
+	// PartlyRead lists the connections that lost bytes (up to 10 000),
+	// from the first hole to their end: after a hole a direction's
+	// messages cannot be framed, so what it carried may be missing from
+	// the exchanges (kind bytes-missing).
+	PartlyRead    []capture.Undecrypted
+	SecretsBlocks int
 	// Truncated is set when the file ended inside a packet record or a
 	// record was corrupt: the packets before it were read.
 	Truncated bool
@@ -163,7 +168,10 @@ func ReadFile(path string, opts Options) ([]*capture.Exchange, *Info, error) {
 
 // Read reads a capture from r (name is used in refs and messages) and
 // returns its exchanges in the order their requests started (capture
-// timestamp of the first request byte, then frame order).
+// timestamp of the earliest packet of the exchange, then frame order).
+// An exchange's Ref frames run from the lowest to the highest frame of the
+// packets that carried its request and response, whatever order they
+// were captured in.
 func Read(r io.Reader, name string, opts Options) ([]*capture.Exchange, *Info, error) {
 	var out []*capture.Exchange
 	info, err := Stream(r, name, opts, func(ex *capture.Exchange) { out = append(out, ex) })

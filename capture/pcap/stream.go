@@ -3,6 +3,9 @@ package pcap
 import (
 	"bytes"
 	"fmt"
+	"net"
+
+	"github.com/oauthlint/oauthlint/capture"
 )
 
 // stream is the per-connection layer between TCP reassembly and the
@@ -46,6 +49,11 @@ type stream struct {
 	// tls is the TLS connection whose plaintext this (inner) stream
 	// carries; nil for cleartext.
 	tls *tlsConn
+	// hole is where each direction first lost bytes (holeBytes how many
+	// in all): what the connection carried from there on may not have
+	// been read, and is listed in Info.PartlyRead when it ends.
+	hole      [2]pktRef
+	holeBytes [2]int
 }
 
 type streamMode uint8
@@ -74,6 +82,10 @@ func (s *stream) data(dir int, b []byte, at pktRef) {
 }
 
 func (s *stream) gap(dir int, n int, at pktRef) {
+	if s.holeBytes[dir] == 0 {
+		s.hole[dir] = at
+	}
+	s.holeBytes[dir] += n
 	switch s.mode {
 	case modeDetect:
 		if s.midstream[dir] || s.c.half[dir].midstream && !s.tunnelled {
@@ -119,11 +131,50 @@ func (s *stream) finish(why endReason, at pktRef) {
 		s.r.countProto(modeOther)
 		s.warnLost()
 	}
+	var sni string
+	if t, ok := s.h.(*tlsConn); ok {
+		sni, _ = t.target()
+	}
 	if s.h != nil {
 		s.h.finish(why, at)
 	}
 	s.h = nil
 	s.det = [2][]byte{}
+	s.reportHoles(sni)
+}
+
+// reportHoles lists a connection that lost bytes in Info.PartlyRead:
+// from the first hole to its end, its traffic may not have been read
+// (after a hole a direction's messages cannot be framed; a request lost
+// whole leaves no exchange behind).
+func (s *stream) reportHoles(sni string) {
+	d := -1
+	for i := range s.holeBytes {
+		if s.holeBytes[i] > 0 && (d < 0 || s.hole[i].frame < s.hole[d].frame) {
+			d = i
+		}
+	}
+	if d < 0 || len(s.r.info.PartlyRead) >= maxUndecrypted {
+		return
+	}
+	cl := s.c.client
+	if cl < 0 {
+		cl = 0
+	}
+	host := sni
+	if host == "" && s.tunnelTo != "" {
+		host, _, _ = net.SplitHostPort(s.tunnelTo)
+	}
+	last := s.c.last()
+	who := "client"
+	if d != cl {
+		who = "server"
+	}
+	cls, svs := s.c.ep[cl].String(), s.c.ep[1-cl].String()
+	s.r.info.PartlyRead = append(s.r.info.PartlyRead, capture.Undecrypted{Start: s.hole[d].ts, End: last.ts, Client: cls, Server: svs,
+		ServerName: printableHost(host), Kind: string(capture.GapBytesMissing),
+		Reason: fmt.Sprintf("%d bytes sent by the %s (%s) are missing from the capture from frame %d on; what the connection carried after them was not read", s.holeBytes[d], who, s.c.ep[d], s.hole[d].frame),
+		Ref:    capture.Ref{File: s.r.name, Entry: -1, Frames: []int64{s.hole[d].frame, last.frame}, Conn: cls + " -> " + svs}})
 }
 
 // verdict is what the first bytes of one direction look like.

@@ -115,6 +115,14 @@ type pktRef struct {
 	ts     time.Time
 	bframe int64
 	bts    time.Time
+	// late: the peer had acknowledged the packet's first byte before the
+	// packet was captured (a retransmission, or reordering in the
+	// capture): its frame number says nothing of when it was sent.
+	// ahead: the packet acknowledged bytes of the other direction that
+	// had not been delivered when it was captured (they come later in
+	// the capture, or were lost by it). Both are set for TCP payload
+	// only, not for TLS plaintext.
+	late, ahead bool
 }
 
 // begin is where the bytes began arriving.
@@ -367,6 +375,12 @@ func (t *tcpTable) packet(s *segment, at pktRef) {
 	seq := s.seq
 	if s.syn {
 		seq++ // data on a SYN (TCP Fast Open) follows the SYN's number
+	}
+	if len(s.payload) > 0 {
+		at.late = h.state == halfOpen && h.peerAckSet && int32(h.peerAck-seq) > 0
+		o := &c.half[1-d]
+		at.ahead = s.ackFlag && o.state == halfOpen && int32(s.ack-o.nextSeq) > 0 && int32(s.ack-o.nextSeq) < 1<<30 &&
+			!(o.finSeen && s.ack == o.finSeq+1 && o.nextSeq == o.finSeq)
 	}
 	switch h.state {
 	case halfNew:

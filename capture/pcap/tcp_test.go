@@ -1,8 +1,10 @@
 package pcap
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauthlint/oauthlint/capture"
 	"github.com/oauthlint/oauthlint/internal/pcapgen"
@@ -63,9 +65,84 @@ func TestOutOfOrderSegments(t *testing.T) {
 	if info.OutOfOrder != 2 {
 		t.Errorf("out-of-order = %d, want 2", info.OutOfOrder)
 	}
-	// The request is complete when frame 6 (its first bytes) arrives.
-	if got := exs[0].Ref.Frames; got[0] != 5 {
-		t.Errorf("first frame = %d, want 5 (the segment with the first byte)", got[0])
+	// Frames 4-6 carry the request (its first byte in frame 5, its end in
+	// frame 4), 8-9 the response (completed by frame 8, which came before
+	// its first byte in frame 9): the exchange spans 4-9, and starts at
+	// its earliest packet.
+	if got := exs[0].Ref.Frames; len(got) != 2 || got[0] != 4 || got[1] != 9 {
+		t.Errorf("frames = %v, want [4 9] (lowest to highest packet of the exchange)", got)
+	}
+	if want := t0.Add(400 * time.Microsecond); !exs[0].Start.Equal(want) || exs[0].Duration != 500*time.Microsecond {
+		t.Errorf("start %s duration %s, want %s (frame 4) and 500µs (to frame 9)", exs[0].Start, exs[0].Duration, want)
+	}
+}
+
+// TestReorderedFrameRange: when a later part of a message was captured
+// in an earlier packet than its first byte, the exchange's frames still
+// run from the lowest to the highest packet that carried its bytes
+// (FuzzReassembly found Ref frames 5-4: the request began in frame 5
+// and was completed by frame 4, a segment cut by the snap length).
+func TestReorderedFrameRange(t *testing.T) {
+	req := get("example.test", "/reorder")
+	for _, tc := range []struct {
+		name  string
+		order []int // which third of the request each packet carries
+		want  [2]int64
+	}{
+		{"end first", []int{2, 0, 1}, [2]int64{4, 8}},
+		{"middle first", []int{1, 0, 2}, [2]int64{4, 8}},
+		{"start last", []int{1, 2, 0}, [2]int64{4, 8}},
+		{"in order", []int{0, 1, 2}, [2]int64{4, 8}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newCap(t)
+			c := b.conn("10.0.0.1:50000", "10.0.0.2:80").handshake() // 1-3
+			third := len(req) / 3
+			cut := []int{0, third, 2 * third, len(req)}
+			for _, k := range tc.order { // 4-6
+				b.write(c.seg(true, cut[k], req[cut[k]:cut[k+1]]))
+			}
+			c.advance(true, len(req))
+			c.ack(false)                     // 7
+			c.send(false, okText("fine"), 0) // 8 (+ ack 9)
+			c.close()
+			exs, _ := b.read(Options{})
+			wantSummary(t, exs, "GET http://example.test/reorder 200 body=fine\n")
+			if len(exs) != 1 {
+				return
+			}
+			if got := exs[0].Ref.Frames; len(got) != 2 || got[0] != tc.want[0] || got[1] != tc.want[1] {
+				t.Errorf("frames %v, want %v", got, tc.want)
+			}
+			if want := t0.Add(400 * time.Microsecond); !exs[0].Start.Equal(want) || exs[0].Duration != 400*time.Microsecond {
+				t.Errorf("start %s duration %s, want %s and 400µs", exs[0].Start, exs[0].Duration, want)
+			}
+		})
+	}
+}
+
+// TestReorderedFrameRangeFuzzInput replays the schedule FuzzReassembly
+// found (testdata/fuzz/FuzzReassembly/reorder-frames-backwards): the
+// client's first 25 bytes are lost, the next 49 are sent cut by the snap
+// length, then the lost bytes are retransmitted. Every exchange's frames
+// must be in order and cover the packets of its request.
+func TestReorderedFrameRangeFuzzInput(t *testing.T) {
+	data := buildSchedule(t, pcapgen.FormatPcap, []byte("ZX00B000\x8c0000000"))
+	exs, info, err := Read(bytes.NewReader(data), "fuzz.pcap", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exs) == 0 {
+		t.Fatalf("no exchanges; warnings %v", info.Warnings)
+	}
+	for _, ex := range exs {
+		checkExchange(t, ex)
+	}
+	// Frame 4 carries bytes 25-73 of the client's stream (the end of the
+	// first request), frame 5 its first 25 bytes: the first exchange
+	// starts at frame 4.
+	if f := exs[0].Ref.Frames; f[0] != 4 || f[1] < 5 {
+		t.Errorf("first exchange frames %v, want 4-(5 or later)", f)
 	}
 }
 

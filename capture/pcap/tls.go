@@ -79,10 +79,9 @@ func (t *tlsConn) ep(d tlsdecrypt.Dir) int {
 }
 
 func (t *tlsConn) data(dir int, b []byte, at pktRef) {
-	if t.first.frame == 0 {
-		t.first = at
-	}
-	t.last = at
+	// first and last are the lowest and highest frames of the
+	// connection's TLS bytes (reordered packets can come in any order).
+	t.first, t.last = spanFrames(t.first, t.last, at)
 	d := t.dir(dir)
 	if !t.dec.Failed(d) {
 		t.spans[d] = append(t.spans[d], span{t.fed[d], at})
@@ -124,10 +123,39 @@ func (t *tlsConn) posOf(d tlsdecrypt.Dir, off int64) pktRef {
 	return sp[i].at
 }
 
+// rangeOf is where the bytes [start, end) of direction d came from: frame
+// is the highest frame of the packets that carried them, bframe the
+// lowest (zero when the same). In capture order the lowest is the packet
+// with the first byte and the highest the one with the last, but with
+// reordering a later part of a record can come in an earlier packet.
+func (t *tlsConn) rangeOf(d tlsdecrypt.Dir, start, end int64) pktRef {
+	sp := t.spans[d]
+	i := sort.Search(len(sp), func(i int) bool { return sp[i].off > start }) - 1
+	j := sort.Search(len(sp), func(i int) bool { return sp[i].off > end-1 }) - 1
+	if i < 0 || j < i {
+		at := t.posOf(d, end-1)
+		if bg := t.posOf(d, start); bg.frame != at.frame {
+			at.bframe, at.bts = bg.frame, bg.ts
+		}
+		return at
+	}
+	var lo, hi pktRef
+	for _, s := range sp[i : j+1] {
+		lo, hi = spanFrames(lo, hi, s.at)
+	}
+	at := hi
+	if lo.frame != hi.frame {
+		at.bframe, at.bts = lo.frame, lo.ts
+	}
+	return at
+}
+
 func (t *tlsConn) gap(dir int, n int, at pktRef) {
 	d := t.dir(dir)
 	t.fed[d] += int64(n)
-	t.last = at
+	if at.frame > t.last.frame {
+		t.last = at
+	}
 	t.dec.Gap(d, n)
 }
 
@@ -167,11 +195,7 @@ func (t *tlsConn) Data(d tlsdecrypt.Dir, b []byte, start, end int64) {
 	if t.inner == nil {
 		t.startInner()
 	}
-	at := t.posOf(d, end-1)
-	if bg := t.posOf(d, start); bg.frame != at.frame {
-		at.bframe, at.bts = bg.frame, bg.ts
-	}
-	t.inner.data(t.ep(d), b, at)
+	t.inner.data(t.ep(d), b, t.rangeOf(d, start, end))
 }
 
 // Failed implements tlsdecrypt.Handler: the direction's plaintext ends

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauthlint/oauthlint/internal/pcapgen"
 )
@@ -34,6 +35,19 @@ func TestParseClientHello(t *testing.T) {
 	}
 	if _, _, err := parseClientHello([]byte("GET / HTTP/1.1\r\n")); err == nil {
 		t.Errorf("HTTP parsed as a ClientHello")
+	}
+	// Fewer than a record header's bytes: more bytes complete a handshake
+	// record only when the first byte says handshake (FuzzClientHello
+	// found "0" answered with errNeedMore).
+	for _, b := range []string{"0", "G", "\x17\x03", "\x15\x03\x03\x00"} {
+		if _, _, err := parseClientHello([]byte(b)); err == nil || err == errNeedMore {
+			t.Errorf("%q: %v, want an error that is not errNeedMore", b, err)
+		}
+	}
+	// A hello cut by a non-handshake record cannot be completed.
+	cut := append(append([]byte{}, split[:5+40]...), 0x17, 3, 3, 0, 1, 0)
+	if _, _, err := parseClientHello(cut); err == nil || err == errNeedMore {
+		t.Errorf("hello cut by an application data record: %v", err)
 	}
 }
 
@@ -104,5 +118,39 @@ func TestManyTLSConnectionsSummarised(t *testing.T) {
 	}
 	if single != maxTLSWarnings || summary != 1 || info.TLSConnections != maxTLSWarnings+5 {
 		t.Errorf("%d single, %d summary warnings: %v", single, summary, info.Warnings)
+	}
+}
+
+// TestTLSReorderedFrames: the frames of an undecrypted connection run
+// from its lowest to its highest packet even when the end of its TLS
+// bytes was captured before their start (here the ClientHello's second
+// half in frame 4, its first half in frame 5, the server's record split
+// the same way in frames 7 and 8).
+func TestTLSReorderedFrames(t *testing.T) {
+	b := newCap(t)
+	c := b.conn("10.0.0.1:50000", "10.0.0.2:443").handshake() // 1-3
+	hello := string(clientHello("auth.example.com"))
+	b.write(c.seg(true, 40, hello[40:])) // 4
+	b.write(c.seg(true, 0, hello[:40]))  // 5
+	c.advance(true, len(hello))
+	c.ack(false) // 6
+	rec := "\x16\x03\x03\x00\x05hello\x17\x03\x03\x00\x03abc"
+	b.write(c.seg(false, 7, rec[7:])) // 7
+	b.write(c.seg(false, 0, rec[:7])) // 8
+	c.advance(false, len(rec))
+	c.ack(true) // 9
+	_, info := b.read(Options{})
+	if len(info.Undecrypted) != 1 {
+		t.Fatalf("undecrypted %+v, warnings %v", info.Undecrypted, info.Warnings)
+	}
+	u := info.Undecrypted[0]
+	if f := u.Ref.Frames; len(f) != 2 || f[0] != 4 || f[1] != 8 {
+		t.Errorf("frames %v, want [4 8]", f)
+	}
+	if !u.Start.Equal(t0.Add(400*time.Microsecond)) || !u.End.Equal(t0.Add(800*time.Microsecond)) {
+		t.Errorf("start %s end %s, want the times of frames 4 and 8", u.Start, u.End)
+	}
+	if !hasWarning(info, "(frames 4-8) not decrypted") {
+		t.Errorf("warnings %v", info.Warnings)
 	}
 }

@@ -306,6 +306,17 @@ func FuzzReadTLS(f *testing.F) {
 			if ex.Request == nil || ex.Request.URL == nil {
 				t.Fatal("exchange without request")
 			}
+			if f := ex.Ref.Frames; len(f) != 2 || f[0] < 1 || f[1] < f[0] {
+				t.Fatalf("exchange %s: frames %v", ex.Request.URL, f)
+			}
+			if ex.Response != nil && (ex.Response.Status < 100 || ex.Response.Status > 999) {
+				t.Fatalf("exchange %s: status %d", ex.Request.URL, ex.Response.Status)
+			}
+		}
+		for _, u := range info.Undecrypted {
+			if f := u.Ref.Frames; len(f) != 2 || f[0] < 1 || f[1] < f[0] {
+				t.Fatalf("undecrypted connection %s: frames %v", u.Server, f)
+			}
 		}
 		if info.UndecryptedConnections != len(info.Undecrypted) {
 			t.Fatalf("%d undecrypted, %d listed", info.UndecryptedConnections, len(info.Undecrypted))

@@ -248,6 +248,9 @@ func runAnalyze(o *AnalyzeOptions) error {
 	var all [][]*capture.Exchange
 	var inputs []report.Input
 	var run *capture.ClientRun // the first input that covers a client's whole run
+	// The connections the readers could not read: flows near them do not
+	// conclude from what they lack.
+	var undecrypted []capture.Undecrypted
 	keys, notes, err := input.LoadKeyLogs(o.KeyLogs, os.Getenv("SSLKEYLOGFILE"))
 	for _, n := range notes {
 		fmt.Fprintf(o.IO.ErrOut, "oauthlint: %s\n", n)
@@ -272,10 +275,12 @@ func runAnalyze(o *AnalyzeOptions) error {
 		if run == nil {
 			run = info.ClientRun
 		}
+		undecrypted = append(append(undecrypted, info.Undecrypted...), info.PartlyRead...)
 		inputs = append(inputs, report.Input{File: info.File, Format: string(info.Format), Creator: info.Creator, Entries: info.Entries,
-			Exchanges: info.Exchanges, Truncated: info.Truncated, Sanitized: info.Sanitized, Warnings: info.Warnings})
+			Exchanges: info.Exchanges, Truncated: info.Truncated, Sanitized: info.Sanitized, Warnings: info.Warnings,
+			Undecrypted: info.Undecrypted})
 	}
-	res := analyze.Analyze(capture.Timeline(all...), analyze.Options{MCPRevision: o.MCPRevision, ClientRun: run})
+	res := analyze.Analyze(capture.Timeline(all...), analyze.Options{MCPRevision: o.MCPRevision, ClientRun: run, Undecrypted: undecrypted})
 	findings, suppressed := p.judge(res)
 	return p.emit(res, findings, suppressed, inputs, start)
 }

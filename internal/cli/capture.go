@@ -38,7 +38,11 @@ type CaptureOptions struct {
 	// (0: mitm.DefaultUpstreamTimeout; negative: no limit).
 	UpstreamTimeout time.Duration
 	Verbose         bool
-	Command         []string
+	// Browser says how the browser leg is captured: system, none,
+	// chromium, chromium-headless or off ("": system with a command,
+	// off without); see browser.go.
+	Browser string
+	Command []string
 	// Signals delivers SIGINT/SIGTERM (tests inject their own).
 	Signals chan os.Signal
 	// Ready, when set, receives the proxy URL once it listens (tests).
@@ -66,6 +70,17 @@ routes fetch() through the proxy where Node ignores HTTPS_PROXY), forwards
 signals and stdin, and exits with CMD's status unless findings reach --fail-on
 (then 1). CMD's stdout is shown on stderr.
 
+The authorization request and the callback travel through the browser, not
+the client's proxy. With '-- CMD', the client's BROWSER (and xdg-open on its
+PATH) is a helper that hands the URL to the capture, which records it as a
+request-only exchange (so the rules on the authorization request have their
+evidence) and opens it as --browser says: system (default: your browser),
+none (nobody: something else walks the URL), chromium or chromium-headless
+(a Chromium with a throwaway profile that uses the proxy, loopback included,
+and accepts the capture CA: the whole browser leg, callback included, is
+captured), off (BROWSER left alone). When a flow lacks the authorization
+request or the callback, the report says so and how to get it.
+
 The proxy listens on loopback unless --proxy names another host explicitly
 (then it warns: anyone who can reach it can use it). Upstream certificates are
 verified; use --upstream-ca or --upstream-insecure for test servers.`,
@@ -76,7 +91,10 @@ verified; use --upstream-ca or --upstream-insecure for test servers.`,
   oauthlint capture --format json -- npx mcp-remote https://mcp.example.com/mcp > report.json
 
   # A test server with a self-signed certificate
-  oauthlint capture --upstream-ca test-ca.pem -- node client.js`,
+  oauthlint capture --upstream-ca test-ca.pem -- node client.js
+
+  # The whole browser leg (authorize, login, callback) through the proxy
+  oauthlint capture --browser chromium -- npx mcp-remote https://mcp.example.com/mcp`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 				if dash > 0 {
@@ -107,6 +125,7 @@ verified; use --upstream-ca or --upstream-insecure for test servers.`,
 	f.BoolVar(&opts.UpstreamInsecure, "upstream-insecure", false, "do not verify upstream server certificates (test servers only)")
 	f.StringArrayVar(&opts.UpstreamCA, "upstream-ca", nil, "trust this PEM CA for upstream servers instead of the system roots (repeatable)")
 	f.DurationVar(&opts.UpstreamTimeout, "upstream-timeout", mitm.DefaultUpstreamTimeout, "how long to wait for an upstream server's response headers before recording the exchange as failed and answering the client 502; 0 waits without limit (streamed response bodies are never cut)")
+	f.StringVar(&opts.Browser, "browser", "", "how the browser leg (authorization request, callback) is captured: "+strings.Join(browserModes, "|")+" (default: system with -- CMD: the client's BROWSER records the authorization URL, then opens your browser; chromium: a proxied Chromium captures the whole leg)")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "print every OAuth/MCP exchange on stderr as it completes")
 	f.StringVar(&opts.Format, "format", "", "format of the final report on stdout: "+strings.Join(report.Formats(), "|")+" (default: table on a terminal, tsv when piped)")
 	f.StringArrayVarP(&opts.Outputs, "output", "o", nil, "also write the final report to a file, as FORMAT=FILE (repeatable)")
@@ -121,6 +140,10 @@ verified; use --upstream-ca or --upstream-insecure for test servers.`,
 
 func runCapture(o *CaptureOptions) (err error) {
 	start := o.Now()
+	bl, err := newBrowserLeg(o, o.IO.ErrOut)
+	if err != nil {
+		return err
+	}
 	p, err := o.prepare()
 	if err != nil {
 		return err
@@ -163,6 +186,7 @@ func runCapture(o *CaptureOptions) (err error) {
 	// The proxy, the live session and the child all write to stderr from
 	// their own goroutines.
 	errOut := &lockedWriter{w: o.IO.ErrOut}
+	bl.errOut = errOut
 	if remote {
 		fmt.Fprintf(errOut, "oauthlint: WARNING: the proxy listens on %s, reachable from other machines: anyone who can connect can use it and see what passes through\n", ln.Addr())
 	}
@@ -184,7 +208,7 @@ func runCapture(o *CaptureOptions) (err error) {
 	sess := live.New(live.Options{Engine: p.engine, RunOptions: p.runOpts, MCPRevision: o.MCPRevision, Config: p.cfg, Baseline: p.baseline,
 		Out: errOut, Verbose: o.Verbose, HAR: hw, HARSecrets: harSecrets, ShowSecrets: o.ShowSecrets})
 	proxy, err := mitm.New(mitm.Options{CA: ca, UpstreamInsecure: o.UpstreamInsecure, UpstreamRoots: roots, MaxBody: o.MaxBody,
-		UpstreamTimeout: o.UpstreamTimeout, OnExchange: sess.Add, AllowRemote: remote, Warn: func(format string, args ...any) {
+		UpstreamTimeout: o.UpstreamTimeout, OnExchange: bl.observe(sess.Add), AllowRemote: remote, Warn: func(format string, args ...any) {
 			fmt.Fprintf(errOut, "oauthlint: "+format+"\n", args...)
 		}})
 	if err != nil {
@@ -193,6 +217,15 @@ func runCapture(o *CaptureOptions) (err error) {
 	}
 	served := make(chan error, 1)
 	go func() { served <- proxy.Serve(ln) }()
+	defer bl.close()
+	if err := bl.start(proxyURL, ca, proxy.NextSeq, sess.Add); err != nil {
+		proxy.Shutdown(context.Background())
+		sess.Close()
+		if hw != nil {
+			hw.Close()
+		}
+		return err
+	}
 	if o.Ready != nil {
 		o.Ready(proxyURL)
 	}
@@ -209,7 +242,7 @@ func runCapture(o *CaptureOptions) (err error) {
 		if created {
 			fmt.Fprintf(errOut, "oauthlint: created a local CA in %s for this capture\n", caDir)
 		}
-		childCode, err = runChild(o, ca, proxyURL, sigs, errOut)
+		childCode, err = runChild(o, ca, proxyURL, bl, sigs, errOut)
 		if err == nil {
 			// The capture covers the client's whole run: its end is the
 			// client's (a client that exits right after registering
@@ -221,6 +254,7 @@ func runCapture(o *CaptureOptions) (err error) {
 			}
 		}
 		if err != nil {
+			bl.stopBrowser()
 			proxy.Shutdown(context.Background())
 			sess.Close()
 			if hw != nil {
@@ -245,9 +279,13 @@ func runCapture(o *CaptureOptions) (err error) {
 		}
 	}
 
+	// The browser the capture started goes first: its last requests
+	// still reach the proxy, which then records what is in flight.
+	bl.stopBrowser()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	proxy.Shutdown(ctx)
 	cancel()
+	bl.flush()
 	sess.Close()
 	if hw != nil {
 		if err := hw.Close(); err != nil {
@@ -259,7 +297,16 @@ func runCapture(o *CaptureOptions) (err error) {
 		fmt.Fprintf(errOut, "oauthlint: %v\n", e)
 	}
 	res, findings, suppressed := sess.Analyze()
-	inputs := []report.Input{{File: "proxy " + proxyURL, Format: "proxy", Creator: "oauthlint capture", Entries: len(res.Exchanges), Exchanges: len(res.Exchanges), Warnings: []string{}}}
+	helper := bl.injected()
+	inputs := []report.Input{{File: "proxy " + proxyURL, Format: "proxy", Creator: "oauthlint capture", Entries: len(res.Exchanges) - helper, Exchanges: len(res.Exchanges) - helper, Warnings: []string{}}}
+	if helper > 0 {
+		inputs = append(inputs, report.Input{File: "browser helper (the client's BROWSER)", Format: "browser-helper", Creator: "oauthlint capture",
+			Entries: helper, Exchanges: helper, Warnings: []string{"authorization URLs the client opened in the browser, recorded as requests only (not proxied: no response, no browser headers or cookies)"}})
+	}
+	for _, n := range bl.notes(res) {
+		fmt.Fprintf(errOut, "oauthlint: %s\n", n)
+		inputs[0].Warnings = append(inputs[0].Warnings, n)
+	}
 	err = p.emit(res, findings, suppressed, inputs, start)
 	if childCode > 0 && err == nil {
 		return &exitError{code: childCode}
@@ -285,7 +332,7 @@ func indent(s string) string {
 
 // runChild runs the client with the proxy and CA trust set for it and
 // returns its exit status.
-func runChild(o *CaptureOptions, ca *certs.CA, proxyURL string, sigs chan os.Signal, errOut io.Writer) (int, error) {
+func runChild(o *CaptureOptions, ca *certs.CA, proxyURL string, bl *browserLeg, sigs chan os.Signal, errOut io.Writer) (int, error) {
 	tmp, err := os.MkdirTemp("", "oauthlint-capture-")
 	if err != nil {
 		return 0, err
@@ -300,7 +347,7 @@ func runChild(o *CaptureOptions, ca *certs.CA, proxyURL string, sigs chan os.Sig
 		return 0, err
 	}
 	cmd := exec.Command(o.Command[0], o.Command[1:]...)
-	cmd.Env = childEnv(os.Environ(), proxyURL, ca.CertPath(), bundle, preload)
+	cmd.Env = bl.env(childEnv(os.Environ(), proxyURL, ca.CertPath(), bundle, preload))
 	cmd.Stdin = o.IO.In
 	cmd.Stdout = errOut
 	cmd.Stderr = errOut

@@ -26,8 +26,16 @@ import (
 // with OAUTHLINT_TEST_CHILD set it makes the requests it is told to and
 // exits, using the proxy and CA trust that capture put in its environment.
 func TestMain(m *testing.M) {
-	if os.Getenv("OAUTHLINT_TEST_CHILD") == "1" {
+	// The browser helper capture sets as the client's BROWSER runs the
+	// oauthlint binary, which is this test binary here.
+	if len(os.Args) > 1 && os.Args[1] == helperCommand {
+		os.Exit(Run(System(), os.Args[1:]))
+	}
+	switch os.Getenv("OAUTHLINT_TEST_CHILD") {
+	case "1":
 		os.Exit(child())
+	case "oauth":
+		os.Exit(oauthChild())
 	}
 	os.Exit(m.Run())
 }

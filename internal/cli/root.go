@@ -86,6 +86,6 @@ the fix. Secrets are redacted in every output.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})
-	root.AddCommand(newAnalyzeCmd(io, nil), newCaptureCmd(io), newRulesCmd(io), newCACmd(io), newVersionCmd(io))
+	root.AddCommand(newAnalyzeCmd(io, nil), newCaptureCmd(io), newRulesCmd(io), newCACmd(io), newVersionCmd(io), newBrowserHelperCmd(io))
 	return root
 }
