@@ -107,6 +107,9 @@ type Info struct {
 // Options tune reading.
 type Options struct {
 	MaxBody int64
+	// MaxConnections caps the TCP connections a packet capture keeps
+	// open (0: pcap.DefaultMaxOpenConnections).
+	MaxConnections int
 	// Stdin is read when the path is "-".
 	Stdin io.Reader
 	// Progress is called with bytes read so far, the total size (0 when
@@ -166,7 +169,7 @@ func Read(path string, opts Options) ([]*capture.Exchange, Info, error) {
 		}
 		return exs, info, err
 	case PCAP, PCAPNG:
-		po := pcap.Options{MaxBody: opts.MaxBody, Keys: opts.Keys}
+		po := pcap.Options{MaxBody: opts.MaxBody, Keys: opts.Keys, MaxOpenConnections: opts.MaxConnections}
 		if opts.Progress != nil {
 			po.Progress = func(read int64, exchanges int) { opts.Progress(read, total, exchanges) }
 		}

@@ -362,7 +362,7 @@ func (r *reader) finishInfo() {
 	in.Retransmissions, in.OutOfOrder, in.Gaps, in.GapBytes = st.retransmitted, st.outOfOrder, st.gaps, st.gapBytes
 	in.EvictedConnections = st.evicted
 	if st.evicted > 0 {
-		r.warn(st.firstEvict, "", fmt.Sprintf("%d connection(s) were finished early, the first at frame %d, to keep at most %d connections open at once (the least recently active first); their unfinished exchanges record it", st.evicted, st.firstEvict, r.opts.MaxOpenConnections))
+		r.warn(st.firstEvict, "", fmt.Sprintf("%d connection(s) were finished early, the first at frame %d, to keep at most %d connections open at once (the least recently active first); their unfinished exchanges record it (oauthlint analyze --max-connections raises the limit)", st.evicted, st.firstEvict, r.opts.MaxOpenConnections))
 	}
 	if r.badPackets > 0 {
 		r.warn(r.firstBad, "", fmt.Sprintf("%d packet(s) could not be decoded (damaged or cut headers), the first at frame %d; they were skipped", r.badPackets, r.firstBad))

@@ -14,6 +14,7 @@ import (
 	"github.com/oauthlint/oauthlint/analyze"
 	"github.com/oauthlint/oauthlint/capture"
 	"github.com/oauthlint/oauthlint/capture/input"
+	"github.com/oauthlint/oauthlint/capture/pcap"
 	"github.com/oauthlint/oauthlint/report"
 	"github.com/oauthlint/oauthlint/rules"
 )
@@ -28,6 +29,8 @@ type AnalyzeOptions struct {
 	Packs       []string
 	ShowSecrets bool
 	MaxBody     int64
+	// MaxConns caps the TCP connections a packet capture keeps open.
+	MaxConns int
 	// Outputs are the -o FORMAT=FILE reports written besides stdout.
 	Outputs []string
 	// Rules are the --rules directories, Config and Baseline the files.
@@ -106,6 +109,7 @@ usage or input errors, 3 for internal errors.`,
 	f.StringSliceVar(&opts.Packs, "packs", []string{"auto"}, "rule packs to run: auto, or a comma list of "+strings.Join(rules.BuiltinPacks, ", "))
 	f.BoolVar(&opts.ShowSecrets, "show-secrets", false, "print tokens, codes and secrets unredacted (never in shared reports)")
 	f.Int64Var(&opts.MaxBody, "max-body", 16<<20, "cap in bytes for each stored body after decoding")
+	f.IntVar(&opts.MaxConns, "max-connections", pcap.DefaultMaxOpenConnections, "pcap: TCP connections kept open at once; beyond it the least recently active is finished early (its exchanges say so)")
 	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, "TLS key log (SSLKEYLOGFILE format) to decrypt pcap/pcapng captures (repeatable; $SSLKEYLOGFILE is read too)")
 	addRuleFlags(f, opts)
 	return cmd
@@ -148,6 +152,9 @@ func (o *AnalyzeOptions) validate() (rules.Severity, []string, error) {
 		if _, err := report.New(o.Format, report.Options{}); err != nil {
 			return "", nil, usageError("--format: %v", err)
 		}
+	}
+	if o.MaxConns <= 0 {
+		return "", nil, usageError("--max-connections must be positive")
 	}
 	if o.MaxBody <= 0 {
 		return "", nil, usageError("--max-body must be positive")
@@ -260,7 +267,7 @@ func runAnalyze(o *AnalyzeOptions) error {
 	}
 	for _, path := range o.Files {
 		prog := newProgress(o.IO, path)
-		exs, info, err := input.Read(path, input.Options{MaxBody: o.MaxBody, Stdin: o.IO.In, Progress: prog.update, Keys: keys})
+		exs, info, err := input.Read(path, input.Options{MaxBody: o.MaxBody, MaxConnections: o.MaxConns, Stdin: o.IO.In, Progress: prog.update, Keys: keys})
 		prog.done()
 		if err != nil {
 			return inputError(fmt.Errorf("%s\n%s", err, inputHint(err)))

@@ -273,3 +273,21 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Errorf("help: %d %q", code, out)
 	}
 }
+
+// TestMaxConnections: --max-connections reaches the pcap reader, and the
+// warning says how to raise it.
+func TestMaxConnections(t *testing.T) {
+	p := "../../capture/pcap/testdata/tls/chromium-h2.pcap"
+	keys := "../../capture/pcap/testdata/tls/chromium-h2.keys"
+	code, _, stderr := run(t, "", "analyze", "--format", "json", "--fail-on", "none", "--keylog", keys, p)
+	if code != ExitOK || strings.Contains(stderr, "finished early") {
+		t.Fatalf("default limit: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, "", "analyze", "--format", "json", "--fail-on", "none", "--max-connections", "1", "--keylog", keys, p)
+	if code != ExitOK || !strings.Contains(stderr, "finished early") || !strings.Contains(stderr, "--max-connections") {
+		t.Errorf("--max-connections 1: exit %d, stderr:\n%s", code, stderr)
+	}
+	if code, _, _ := run(t, "", "analyze", "--max-connections", "0", p); code != ExitUsage {
+		t.Errorf("--max-connections 0: exit %d, want %d", code, ExitUsage)
+	}
+}
