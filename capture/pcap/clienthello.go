@@ -10,20 +10,6 @@ import "errors"
 
 var errNeedMore = errors.New("need more bytes")
 
-// tlsRecordsNeed returns how many bytes b must hold to end on a record
-// boundary, so that parsing is only tried when a record completes (linear
-// time however the bytes trickle in).
-func tlsRecordsNeed(b []byte) int {
-	p := 0
-	for p+5 <= len(b) {
-		p += 5 + (int(b[p+3])<<8 | int(b[p+4]))
-	}
-	if p < len(b) {
-		return p + 5 // a partial record header
-	}
-	return p // complete records (parse now), or the end of a partial one
-}
-
 // parseClientHello extracts the SNI host name and the first ALPN protocol
 // from the TLS records at the start of a client stream (RFC 8446 §4.1.2,
 // RFC 6066 §3, RFC 7301 §3.1). It returns errNeedMore until the whole

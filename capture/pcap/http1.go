@@ -138,8 +138,6 @@ type msgParser struct {
 	why    string
 }
 
-func (p *msgParser) dead() bool { return p.st == psDead }
-
 func (p *msgParser) stop(why string, at pktRef) {
 	if p.st == psDead {
 		return
