@@ -430,3 +430,62 @@ func TestStreamEmitsAsCompleted(t *testing.T) {
 		t.Errorf("Read must sort by request start: %s first", exs[0].Request.URL.Path)
 	}
 }
+
+// TestResponseCapturedBeforeItsRequest: the capture missed the client's
+// request and caught its retransmission only after the server's answer
+// (which acknowledges it). The response must not be paired with the
+// wrong request (FuzzReassembly found request 0 paired with response 1,
+// without a gap).
+func TestResponseCapturedBeforeItsRequest(t *testing.T) {
+	reqs := []string{get("example.test", "/first"), get("example.test", "/second")}
+	resps := []string{okText("first"), okText("second")}
+	t.Run("head split", func(t *testing.T) {
+		// The response's head completes after the request arrives: it
+		// answers the request, whose packet came late.
+		b := newCap(t)
+		c := b.conn("10.0.0.1:50000", "10.0.0.2:80").handshake()
+		s := c.seg(false, 0, resps[0][:20]) // acknowledges the unseen request
+		s.Ack = c.cseq + uint32(len(reqs[0]))
+		b.write(s)
+		b.write(c.seg(true, 0, reqs[0])) // the retransmitted request
+		c.advance(true, len(reqs[0]))
+		b.write(c.seg(false, 20, resps[0][20:]))
+		c.advance(false, len(resps[0]))
+		c.exchange(reqs[1], resps[1])
+		c.close()
+		exs, info := b.read(Options{})
+		wantSummary(t, exs, `
+GET http://example.test/first 200 body=first
+GET http://example.test/second 200 body=second
+`)
+		if hasWarning(info, "without a captured request") {
+			t.Errorf("warnings %v", info.Warnings)
+		}
+	})
+	t.Run("whole response first", func(t *testing.T) {
+		// The whole response comes before its request: it is skipped,
+		// and the request gets no response rather than the next one.
+		b := newCap(t)
+		c := b.conn("10.0.0.1:50000", "10.0.0.2:80").handshake()
+		s := c.seg(false, 0, resps[0])
+		s.Ack = c.cseq + uint32(len(reqs[0]))
+		b.write(s)
+		c.advance(false, len(resps[0]))
+		b.write(c.seg(true, 0, reqs[0]))
+		c.advance(true, len(reqs[0]))
+		c.ack(false)
+		c.exchange(reqs[1], resps[1])
+		c.close()
+		exs, info := b.read(Options{})
+		wantSummary(t, exs, `
+GET http://example.test/first - [no-response]
+GET http://example.test/second 200 body=second
+`)
+		if len(exs) == 2 && (len(exs[0].Gaps) == 0 || !strings.Contains(exs[0].Gaps[0].Detail, "captured before the request")) {
+			t.Errorf("gaps %v", exs[0].Gaps)
+		}
+		if !hasWarning(info, "caught the response before its request") {
+			t.Errorf("warnings %v", info.Warnings)
+		}
+	})
+}
