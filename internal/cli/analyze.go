@@ -153,7 +153,8 @@ func (o *AnalyzeOptions) validate() (rules.Severity, []string, error) {
 			return "", nil, usageError("--format: %v", err)
 		}
 	}
-	if o.MaxConns <= 0 {
+	// capture shares this path and leaves MaxConns 0: the reader's default.
+	if o.MaxConns < 0 {
 		return "", nil, usageError("--max-connections must be positive")
 	}
 	if o.MaxBody <= 0 {

@@ -287,7 +287,7 @@ func TestMaxConnections(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stderr, "finished early") || !strings.Contains(stderr, "--max-connections") {
 		t.Errorf("--max-connections 1: exit %d, stderr:\n%s", code, stderr)
 	}
-	if code, _, _ := run(t, "", "analyze", "--max-connections", "0", p); code != ExitUsage {
-		t.Errorf("--max-connections 0: exit %d, want %d", code, ExitUsage)
+	if code, _, _ := run(t, "", "analyze", "--max-connections", "-1", p); code != ExitUsage {
+		t.Errorf("--max-connections -1: exit %d, want %d", code, ExitUsage)
 	}
 }
