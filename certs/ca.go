@@ -50,6 +50,15 @@ type CA struct {
 
 	mu     sync.Mutex
 	leaves map[string]*tls.Certificate
+	// minting holds the leaves being made: connections to the same new
+	// host wait for one, those to other hosts do not wait at all.
+	minting map[string]*minting
+}
+
+type minting struct {
+	done chan struct{}
+	cert *tls.Certificate
+	err  error
 }
 
 // DefaultDir is where the CA lives: $OAUTHLINT_CA_DIR, else
@@ -218,16 +227,42 @@ func randomSerial() (*big.Int, error) {
 }
 
 // Leaf returns a certificate for host (a name or an IP literal) signed by
-// the CA, cached for the life of the CA value.
+// the CA, cached for the life of the CA value. A leaf is made once however
+// many connections ask for it at the same time, and outside the cache's
+// lock, so that new hosts are signed in parallel.
 func (ca *CA) Leaf(host string) (*tls.Certificate, error) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	ca.mu.Lock()
-	defer ca.mu.Unlock()
 	if c, ok := ca.leaves[host]; ok && time.Now().Before(c.Leaf.NotAfter.Add(-time.Hour)) {
+		ca.mu.Unlock()
 		return c, nil
 	}
+	if m, ok := ca.minting[host]; ok {
+		ca.mu.Unlock()
+		<-m.done
+		return m.cert, m.err
+	}
+	if ca.minting == nil {
+		ca.minting = map[string]*minting{}
+	}
+	m := &minting{done: make(chan struct{})}
+	ca.minting[host] = m
+	ca.mu.Unlock()
+	m.cert, m.err = ca.newLeaf(host)
+	ca.mu.Lock()
+	delete(ca.minting, host)
+	if m.err == nil {
+		ca.leaves[host] = m.cert
+	}
+	ca.mu.Unlock()
+	close(m.done)
+	return m.cert, m.err
+}
+
+// newLeaf signs a new certificate for host.
+func (ca *CA) newLeaf(host string) (*tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -261,9 +296,7 @@ func (ca *CA) Leaf(host string) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &tls.Certificate{Certificate: [][]byte{der, ca.der}, PrivateKey: key, Leaf: leaf}
-	ca.leaves[host] = c
-	return c, nil
+	return &tls.Certificate{Certificate: [][]byte{der, ca.der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 // Fetch implements goproxy's CertStorage: our leaves, never goproxy's CA.

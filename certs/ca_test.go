@@ -1,10 +1,12 @@
 package certs
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -106,5 +108,40 @@ func TestTrustHints(t *testing.T) {
 		if !strings.Contains(h, w) {
 			t.Errorf("hints lack %q", w)
 		}
+	}
+}
+
+func TestLeafConcurrent(t *testing.T) {
+	ca, err := Create(filepath.Join(t.TempDir(), "ca"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Many connections to a few new hosts at once: one leaf per host.
+	hosts := []string{"a.example", "b.example:443", "127.0.0.9", "a.example:8443"}
+	got := make([]*tls.Certificate, 64)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := ca.Leaf(hosts[i%len(hosts)])
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = c
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if j := i % len(hosts); j == 3 {
+			if got[i] != got[0] {
+				t.Errorf("a.example and a.example:8443 got different leaves")
+			}
+		} else if got[i] != got[j] {
+			t.Errorf("%s: leaf minted more than once", hosts[j])
+		}
+	}
+	if got[0] == got[1] || got[0] == got[2] {
+		t.Error("different hosts share a leaf")
 	}
 }

@@ -3,11 +3,19 @@
 // finding is printed once, as soon as its flow can decide it (the flow got
 // its token, or went quiet). At the end the whole capture is analyzed once
 // more for the final report.
+//
+// Nothing slow happens on the proxy's connection goroutines: Add appends
+// the exchange and returns; the HAR file is written by a goroutine of its
+// own, in arrival order, and live analyses run one at a time on a timer,
+// spaced so that they take at most about a tenth of one CPU however
+// large the capture grows (an analysis of the whole capture costs time in
+// proportion to its size).
 package live
 
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -41,7 +49,9 @@ type Options struct {
 	// Quiet is how long a flow must stay idle before its findings are
 	// printed although it did not complete (default 5 s).
 	Quiet time.Duration
-	// Debounce limits re-analysis while exchanges pour in (default 250 ms).
+	// Debounce limits re-analysis while exchanges pour in (default 250 ms);
+	// the wait after an analysis is also at least costFactor times what it
+	// took.
 	Debounce time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
@@ -60,6 +70,54 @@ type Session struct {
 	errs    []error
 	lastAdd time.Time
 	run     *capture.ClientRun
+	// cost is the CPU time the last live analysis took (see
+	// analysisCost): the next one waits at least costFactor times that.
+	cost time.Duration
+	// analyzing is set while a live analysis runs: one at a time (a timer
+	// that fires meanwhile sets again instead, and the running analysis
+	// schedules the next when it ends).
+	analyzing, again bool
+	// final is Close's analysis of the whole capture, which Analyze
+	// returns rather than analyzing the same capture again.
+	final *analysis
+
+	// The HAR queue: exchanges waiting for the writer goroutine.
+	harMu     sync.Mutex
+	harCond   sync.Cond
+	harQueue  []*capture.Exchange
+	harClosed bool
+	harDone   chan struct{}
+}
+
+// costFactor spaces live analyses: after one that cost d of CPU time, the
+// next starts no sooner than costFactor*d later, so that live analysis
+// uses at most about 1/(costFactor+1) of one CPU, leaving the rest to the
+// traffic.
+const costFactor = 10
+
+// The HAR writer lets exchanges gather after the first one arrives, for
+// harCoalesce, or harCostFactor times what writing the last batch took
+// (the redaction set is updated once per batch, at a cost that grows with
+// the secrets seen), at most harMaxCoalesce: it wakes at most 50 times a
+// second, and an entry reaches the file that much later at most (what a
+// kill -9 can lose).
+const (
+	harCoalesce    = 20 * time.Millisecond
+	harCostFactor  = 4
+	harMaxCoalesce = 500 * time.Millisecond
+)
+
+// analysisCost is what an analysis that took wall time and ran while the
+// process's CPU time went from cpu0 to cpu1 cost: the process's CPU time
+// meanwhile (an overestimate when the proxy was busy too, which only makes
+// live analysis yield more to the traffic), at most wall times GOMAXPROCS
+// (the analysis runs rules in parallel) and at least wall.
+func analysisCost(wall, cpu0, cpu1 time.Duration) time.Duration {
+	bound := wall * time.Duration(runtime.GOMAXPROCS(0))
+	if cpu0 < 0 || cpu1 < 0 {
+		return bound
+	}
+	return min(max(cpu1-cpu0, wall), bound)
 }
 
 // New starts a session.
@@ -73,33 +131,108 @@ func New(opts Options) *Session {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Session{opts: opts, printed: map[string]bool{}, secrets: capture.NewSecretSet()}
+	s := &Session{opts: opts, printed: map[string]bool{}, secrets: capture.NewSecretSet()}
+	if opts.HAR != nil {
+		s.harCond.L = &s.harMu
+		s.harDone = make(chan struct{})
+		go s.writeHAR()
+	}
+	return s
 }
 
-// Add records a completed exchange (called by the proxy, concurrently).
+// Add records a completed exchange (called by the proxy, concurrently). It
+// returns at once: the exchange is written to the HAR file, in the order
+// of the calls, by the session's writer goroutine.
 func (s *Session) Add(ex *capture.Exchange) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return
 	}
 	s.exs = append(s.exs, ex)
 	s.lastAdd = s.opts.Now()
-	if s.opts.HAR != nil {
-		if s.opts.HARSecrets != nil {
-			analyze.CollectSecrets(s.opts.HARSecrets, ex)
-		}
-		if err := s.opts.HAR.Add(ex); err != nil {
-			s.errs = append(s.errs, err)
-		}
-	}
 	// Analyze soon after new traffic, but at most once per Debounce
 	// (a steady stream must not postpone analysis forever).
 	s.schedule(s.opts.Debounce)
+	if s.opts.HAR != nil {
+		// Under mu, so that the file's order is the capture's.
+		s.harMu.Lock()
+		if !s.harClosed {
+			s.harQueue = append(s.harQueue, ex)
+			s.harCond.Signal()
+		}
+		s.harMu.Unlock()
+	}
+	s.mu.Unlock()
 }
 
-// schedule makes the next analysis happen within d. Callers hold mu.
+// writeHAR writes the queued exchanges to the HAR file until the session
+// closes and the queue is empty.
+func (s *Session) writeHAR() {
+	defer close(s.harDone)
+	var cost time.Duration // of the last batch
+	for {
+		s.harMu.Lock()
+		for len(s.harQueue) == 0 && !s.harClosed {
+			s.harCond.Wait()
+		}
+		if !s.harClosed {
+			// Let a batch gather.
+			s.harMu.Unlock()
+			time.Sleep(min(max(harCoalesce, harCostFactor*cost), harMaxCoalesce))
+			s.harMu.Lock()
+		}
+		batch := s.harQueue
+		s.harQueue = nil
+		closed := s.harClosed
+		s.harMu.Unlock()
+		t0 := time.Now()
+		// The credentials of the whole batch first: the redaction set
+		// then changes once per batch, not before each entry (the HAR
+		// writer rebuilds its replacer after each change), and an entry
+		// is also scrubbed of a secret that only a later one of the batch
+		// reveals.
+		if s.opts.HARSecrets != nil {
+			for _, ex := range batch {
+				analyze.CollectSecrets(s.opts.HARSecrets, ex)
+			}
+		}
+		for _, ex := range batch {
+			if err := s.opts.HAR.Add(ex); err != nil {
+				s.mu.Lock()
+				s.errs = append(s.errs, err)
+				s.mu.Unlock()
+			}
+		}
+		cost = time.Since(t0)
+		if closed && len(batch) == 0 {
+			return
+		}
+	}
+}
+
+// flushHAR waits until every exchange added so far is in the HAR file and
+// stops the writer.
+func (s *Session) flushHAR() {
+	if s.opts.HAR == nil {
+		return
+	}
+	s.harMu.Lock()
+	s.harClosed = true
+	s.harCond.Signal()
+	s.harMu.Unlock()
+	<-s.harDone
+}
+
+// schedule makes the next analysis happen within d, or costFactor times
+// the last analysis's cost if that is longer. Callers hold mu.
 func (s *Session) schedule(d time.Duration) {
+	if s.analyzing {
+		// The running analysis schedules the next one when it ends.
+		s.again = true
+		return
+	}
+	d = max(d, costFactor*s.cost)
 	due := time.Now().Add(d)
 	if s.timer != nil {
 		if !s.due.After(due) {
@@ -132,13 +265,30 @@ func (s *Session) tick() {
 		s.mu.Unlock()
 		return
 	}
+	if s.analyzing {
+		s.again = true
+		s.mu.Unlock()
+		return
+	}
+	s.analyzing, s.again = true, false
+	n := len(s.exs)
 	exs := append([]*capture.Exchange(nil), s.exs...)
 	s.mu.Unlock()
+	t0, cpu0 := time.Now(), processCPU()
 	s.report(exs, false)
-	// Flows that stay open are looked at again once they have been quiet.
+	cost := analysisCost(time.Since(t0), cpu0, processCPU())
 	s.mu.Lock()
+	s.analyzing = false
+	s.cost = cost
 	if !s.closed {
-		s.schedule(s.opts.Quiet)
+		if s.again || len(s.exs) > n {
+			// Traffic came in meanwhile.
+			s.schedule(s.opts.Debounce)
+		} else {
+			// Flows that stay open are looked at again once they have
+			// been quiet.
+			s.schedule(s.opts.Quiet)
+		}
 	}
 	s.mu.Unlock()
 }
@@ -151,15 +301,31 @@ func (s *Session) SetClientRun(run capture.ClientRun) {
 	s.run = &run
 }
 
-// Analyze runs the whole pipeline on what was captured so far.
-func (s *Session) Analyze() (*analyze.Result, []rules.Finding, []rules.Suppressed) {
-	s.mu.Lock()
-	exs := append([]*capture.Exchange(nil), s.exs...)
-	s.mu.Unlock()
-	return s.analyze(exs)
+// analysis is one run of the pipeline: on n exchanges, with run as the
+// client's run.
+type analysis struct {
+	res  *analyze.Result
+	fs   []rules.Finding
+	supp []rules.Suppressed
+	n    int
+	run  *capture.ClientRun
 }
 
-func (s *Session) analyze(exs []*capture.Exchange) (*analyze.Result, []rules.Finding, []rules.Suppressed) {
+// Analyze runs the whole pipeline on what was captured so far (after
+// Close, the analysis Close made, unless the client's run was set since).
+func (s *Session) Analyze() (*analyze.Result, []rules.Finding, []rules.Suppressed) {
+	s.mu.Lock()
+	if f := s.final; f != nil && f.n == len(s.exs) && f.run == s.run {
+		s.mu.Unlock()
+		return f.res, f.fs, f.supp
+	}
+	exs := append([]*capture.Exchange(nil), s.exs...)
+	s.mu.Unlock()
+	a := s.analyze(exs)
+	return a.res, a.fs, a.supp
+}
+
+func (s *Session) analyze(exs []*capture.Exchange) *analysis {
 	// Timeline renumbers exchanges; copy them so concurrent readers of
 	// the recorded ones are not disturbed.
 	cp := make([]*capture.Exchange, len(exs))
@@ -174,15 +340,17 @@ func (s *Session) analyze(exs []*capture.Exchange) (*analyze.Result, []rules.Fin
 	fs := s.opts.Engine.Run(res, s.opts.RunOptions)
 	fs = s.opts.Config.Override(fs)
 	kept, supp := s.opts.Baseline.Apply(fs)
-	return res, kept, supp
+	return &analysis{res: res, fs: kept, supp: supp, n: len(exs), run: run}
 }
 
-// report prints the findings of decided flows not printed before.
-func (s *Session) report(exs []*capture.Exchange, final bool) {
+// report prints the findings of decided flows not printed before and
+// returns the analysis (nil if there was none to make).
+func (s *Session) report(exs []*capture.Exchange, final bool) *analysis {
 	if s.opts.Out == nil && !final {
-		return
+		return nil
 	}
-	res, fs, _ := s.analyze(exs)
+	a := s.analyze(exs)
+	res, fs := a.res, a.fs
 	now := s.opts.Now()
 	decided := map[string]bool{}
 	for _, f := range res.Flows {
@@ -227,9 +395,11 @@ func (s *Session) report(exs []*capture.Exchange, final bool) {
 			fmt.Fprintf(s.opts.Out, "oauthlint: %s %s (%s) at proxy#%d: %s\n", strings.ToUpper(string(f.Severity)), f.Rule, f.Party, seq, scrub(f.Message))
 		}
 	}
+	return a
 }
 
-// Close stops live reporting and prints what was not printed yet.
+// Close stops live reporting, finishes the HAR writes (the caller closes
+// the HAR writer after) and prints what was not printed yet.
 func (s *Session) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -243,5 +413,9 @@ func (s *Session) Close() {
 	}
 	exs := append([]*capture.Exchange(nil), s.exs...)
 	s.mu.Unlock()
-	s.report(exs, true)
+	s.flushHAR()
+	a := s.report(exs, true)
+	s.mu.Lock()
+	s.final = a
+	s.mu.Unlock()
 }

@@ -2,11 +2,17 @@ package live
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/oauthlint/oauthlint/capture"
 	"github.com/oauthlint/oauthlint/capture/har"
 	hb "github.com/oauthlint/oauthlint/internal/harbuild"
 	"github.com/oauthlint/oauthlint/rules"
@@ -81,5 +87,95 @@ references: ["RFC 6749 §10.12"]
 	_, fs, _ := sess.Analyze()
 	if len(fs) != 1 || fs[0].Rule != "AZ-STATE" {
 		t.Errorf("final findings %v", fs)
+	}
+}
+
+// TestHARWrittenInOrderOffTheCaller: Add returns without writing; after
+// Close every exchange is in the HAR, in the order of the Add calls, with
+// the credentials of the batch redacted.
+func TestHARWrittenInOrderOffTheCaller(t *testing.T) {
+	eng, err := rules.Compile(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "live.har")
+	secrets := capture.NewSecretSetWith(capture.RedactToken)
+	hw, err := har.Create(path, har.WriterOptions{Creator: "t", Version: "1", Redact: secrets.Scrub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := New(Options{Engine: eng, MCPRevision: "auto", HAR: hw, HARSecrets: secrets, Debounce: time.Millisecond})
+	const n = 300
+	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	for i := range n {
+		u, _ := url.Parse(fmt.Sprintf("https://api.example/items/%d", i))
+		ex := &capture.Exchange{Start: start.Add(time.Duration(i) * time.Millisecond), Ref: capture.Ref{Entry: -1, ProxySeq: int64(i + 1)},
+			Request: &capture.Request{Method: "GET", URL: u, Proto: "HTTP/1.1",
+				Headers: capture.Headers{{Name: "Host", Value: "api.example"}, {Name: "Authorization", Value: fmt.Sprintf("Bearer secret-token-%06d", i)}}},
+			Response: &capture.Response{Status: 200, Proto: "HTTP/1.1", Headers: capture.Headers{{Name: "Content-Type", Value: "application/json"}},
+				Body: []byte(fmt.Sprintf(`{"id":%d}`, i))}}
+		sess.Add(ex)
+	}
+	sess.Close()
+	if err := hw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if errs := sess.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	exs, _, err := har.ReadFile(path, har.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exs) != n {
+		t.Fatalf("%d exchanges in the HAR, want %d", len(exs), n)
+	}
+	for i, ex := range exs {
+		if want := fmt.Sprintf("/items/%d", i); ex.Request.URL.Path != want {
+			t.Fatalf("entry %d is %s, want %s", i, ex.Request.URL.Path, want)
+		}
+		if v := ex.Request.Headers.Get("Authorization"); strings.Contains(v, "secret-token") {
+			t.Fatalf("entry %d: credential not redacted: %s", i, v)
+		}
+	}
+}
+
+// TestOneAnalysisAtATime: a timer that fires while an analysis runs, or
+// traffic that arrives meanwhile, starts no second one; the running one
+// schedules the next when it ends.
+func TestOneAnalysisAtATime(t *testing.T) {
+	eng, err := rules.Compile(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := New(Options{Engine: eng, MCPRevision: "auto", Out: io.Discard})
+	sess.mu.Lock()
+	sess.analyzing = true
+	sess.mu.Unlock()
+	sess.tick()
+	u, _ := url.Parse("https://api.example/x")
+	sess.Add(&capture.Exchange{Request: &capture.Request{Method: "GET", URL: u}})
+	sess.mu.Lock()
+	if !sess.again || sess.timer != nil {
+		t.Errorf("again %v, timer %v: want the next analysis left to the running one", sess.again, sess.timer)
+	}
+	sess.analyzing = false
+	sess.mu.Unlock()
+	sess.Close()
+}
+
+func TestAnalysisCost(t *testing.T) {
+	procs := time.Duration(runtime.GOMAXPROCS(0))
+	for _, c := range []struct {
+		wall, cpu0, cpu1, want time.Duration
+	}{
+		{time.Second, -1, -1, procs * time.Second},               // CPU time unknown
+		{time.Second, 0, time.Second / 2, time.Second},           // at least the wall time
+		{time.Second, 0, 100 * time.Second, procs * time.Second}, // at most wall × GOMAXPROCS
+		{time.Second, time.Second, time.Second + procs*time.Second/2, max(procs*time.Second/2, time.Second)},
+	} {
+		if got := analysisCost(c.wall, c.cpu0, c.cpu1); got != c.want {
+			t.Errorf("analysisCost(%v, %v, %v) = %v, want %v", c.wall, c.cpu0, c.cpu1, got, c.want)
+		}
 	}
 }

@@ -53,8 +53,9 @@ type clientConn struct {
 	mu       sync.Mutex
 	cond     sync.Cond // on mu: buf, err, closed or deadline changed
 	watching bool
-	buf      []byte // read ahead, not yet consumed
-	err      error  // what ended the read-ahead
+	buf      []byte // read ahead: buf[off:] is not consumed yet
+	off      int
+	err      error // what ended the read-ahead
 	closed   bool
 	deadline time.Time // read deadline, once watching
 	timer    *time.Timer
@@ -114,7 +115,7 @@ func (c *clientConn) readAhead() {
 	b := make([]byte, 16<<10)
 	for {
 		c.mu.Lock()
-		for len(c.buf) >= maxReadAhead && !c.closed {
+		for len(c.buf)-c.off >= maxReadAhead && !c.closed {
 			c.cond.Wait()
 		}
 		closed := c.closed
@@ -124,6 +125,11 @@ func (c *clientConn) readAhead() {
 		}
 		n, err := c.Conn.Read(b)
 		c.mu.Lock()
+		if c.off > 0 && len(c.buf)+n > cap(c.buf) {
+			// Move the unread bytes to the front rather than grow.
+			c.buf = c.buf[:copy(c.buf, c.buf[c.off:])]
+			c.off = 0
+		}
 		c.buf = append(c.buf, b[:n]...)
 		var fns []func()
 		if err != nil {
@@ -148,7 +154,7 @@ func (c *clientConn) Read(p []byte) (int, error) {
 		return c.Conn.Read(p)
 	}
 	defer c.mu.Unlock()
-	for len(c.buf) == 0 && c.err == nil {
+	for len(c.buf) == c.off && c.err == nil {
 		if c.closed {
 			return 0, net.ErrClosed
 		}
@@ -157,13 +163,15 @@ func (c *clientConn) Read(p []byte) (int, error) {
 		}
 		c.cond.Wait()
 	}
-	if len(c.buf) == 0 {
+	if len(c.buf) == c.off {
 		return 0, c.err
 	}
-	n := copy(p, c.buf)
-	c.buf = c.buf[n:]
-	if len(c.buf) == 0 {
-		c.buf = nil
+	n := copy(p, c.buf[c.off:])
+	c.off += n
+	if c.off == len(c.buf) {
+		// All consumed: the next bytes go to the start of the same
+		// array.
+		c.buf, c.off = c.buf[:0], 0
 	}
 	c.cond.Broadcast()
 	return n, nil

@@ -11,7 +11,6 @@
 package mitm
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -289,7 +288,7 @@ func (p *Proxy) roundTrip(req *http.Request, pctx *goproxy.ProxyCtx) (*http.Resp
 	}
 	req = req.WithContext(ctx)
 	if req.Body != nil && req.Body != http.NoBody {
-		rec.reqBody = &cappedBuffer{max: p.opts.MaxBody}
+		rec.reqBody = newCappedBuffer(p.opts.MaxBody, req.ContentLength)
 		req.Body = &teeBody{ReadCloser: req.Body, buf: rec.reqBody}
 	}
 	// Remove hop-by-hop proxy headers before forwarding.
@@ -407,7 +406,7 @@ func (r *recorder) respond(resp *http.Response, hasBody bool) bool {
 			ServerName: resp.TLS.ServerName, ALPN: resp.TLS.NegotiatedProtocol}
 	}
 	if hasBody {
-		r.respBody = &cappedBuffer{max: r.p.opts.MaxBody}
+		r.respBody = newCappedBuffer(r.p.opts.MaxBody, resp.ContentLength)
 	}
 	return true
 }
@@ -431,14 +430,14 @@ func (r *recorder) finish(errMsg string, streamErr error) (waiting bool) {
 		ex.Error = errMsg
 	}
 	if r.reqBody != nil {
-		ex.Request.Body = r.reqBody.Bytes()
-		if r.reqBody.isCut() {
+		body, cut := r.reqBody.take()
+		ex.Request.Body = body
+		if cut {
 			ex.AddGap(capture.GapRequestBody, fmt.Sprintf("request body larger than %d bytes: the rest was forwarded, not recorded (raise --max-body)", p.opts.MaxBody))
 		}
 	}
 	if ex.Response != nil && r.respBody != nil {
-		body := r.respBody.Bytes()
-		cut := r.respBody.isCut()
+		body, cut := r.respBody.take()
 		if cut {
 			ex.AddGap(capture.GapResponseBody, fmt.Sprintf("response body larger than %d bytes: the rest was forwarded, not recorded (raise --max-body)", p.opts.MaxBody))
 		}
@@ -531,17 +530,38 @@ func (t *teeBody) Read(p []byte) (int, error) {
 }
 
 // cappedBuffer keeps the first max bytes written and notes the rest.
+// Its bytes are taken once, when the exchange is recorded; what is written
+// after that is not kept.
 type cappedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	max int64
-	cut bool
+	mu    sync.Mutex
+	buf   []byte
+	max   int64
+	cut   bool
+	taken bool
+}
+
+// maxPrealloc bounds the room reserved up front from a Content-Length
+// (a large one is believed only as the bytes arrive).
+const maxPrealloc = 1 << 20
+
+// newCappedBuffer returns a buffer keeping up to max bytes, with room for
+// size bytes (the Content-Length, -1 if unknown) made at once: a body
+// is then recorded in one allocation rather than by repeated doubling.
+func newCappedBuffer(max, size int64) *cappedBuffer {
+	c := &cappedBuffer{max: max}
+	if size > 0 {
+		c.buf = make([]byte, 0, min(size, max, maxPrealloc))
+	}
+	return c
 }
 
 func (c *cappedBuffer) Write(p []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	room := c.max - int64(c.buf.Len())
+	if c.taken {
+		return
+	}
+	room := c.max - int64(len(c.buf))
 	if room <= 0 {
 		c.cut = c.cut || len(p) > 0
 		return
@@ -550,17 +570,18 @@ func (c *cappedBuffer) Write(p []byte) {
 		p = p[:room]
 		c.cut = true
 	}
-	c.buf.Write(p)
+	c.buf = append(c.buf, p...)
 }
 
-func (c *cappedBuffer) isCut() bool {
+// take returns the bytes kept (nil if none) and whether some were not;
+// the buffer keeps nothing from then on.
+func (c *cappedBuffer) take() ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cut
-}
-
-func (c *cappedBuffer) Bytes() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]byte(nil), c.buf.Bytes()...)
+	b := c.buf
+	if len(b) == 0 {
+		b = nil
+	}
+	c.buf, c.taken = nil, true
+	return b, c.cut
 }
