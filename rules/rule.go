@@ -49,6 +49,14 @@ type Rule struct {
 	Evidence []EvidenceSpec `yaml:"evidence,omitempty" json:"evidence,omitempty"`
 	// References are spec sections ("RFC 6749 §3.3").
 	References []string `yaml:"references" json:"references"`
+	// Monotone says the violation rests only on messages the capture
+	// holds: more messages could add to it, never retract it (a code
+	// redeemed twice stays redeemed twice). Near traffic the capture could
+	// not read, such a finding stands, where otherwise it would be
+	// not-available because the flow's lists of messages (flow.tokens,
+	// flows, …) may be incomplete. A leg the flow lacks altogether stays
+	// unknown either way.
+	Monotone bool `yaml:"monotone,omitempty" json:"monotone,omitempty"`
 	// Motivation says why the requirement matters, with public examples.
 	Motivation string `yaml:"motivation,omitempty" json:"motivation,omitempty"`
 	// Example shows, on the wire, a message that violates the rule.

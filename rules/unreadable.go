@@ -34,6 +34,10 @@ import (
 // and the capture's flows (a sequence read across flows may be
 // incomplete). The whole flow handed to a helper function is unknown
 // too, as the helper may read any of it.
+//
+// A rule marked monotone (its violation rests on messages present, which
+// more messages cannot take back) is re-evaluated with the lacking legs
+// unknown only: the lists and the capture's flows are read as they are.
 
 // legFields are the flow fields that depend on the messages of a kind:
 // list fields (every message of the kind) and the ones that change when
@@ -54,6 +58,9 @@ var legFields = map[analyze.Kind]struct{ list, one []string }{
 type flowUnknowns struct {
 	f        *analyze.Flow
 	patterns []*cel.AttributePatternType
+	// legPatterns are the patterns of the legs the flow lacks only: what
+	// a monotone rule may not rely on.
+	legPatterns []*cel.AttributePatternType
 	// lacking maps the variable of a leg the flow lacks to its kind;
 	// fields maps a flow field made unknown by a lacking leg to the
 	// leg's kind (for the message of a not-available finding).
@@ -79,7 +86,7 @@ func unknownsFor(f *analyze.Flow) *flowUnknowns {
 		ks = append(ks, string(k))
 	}
 	sort.Strings(ks)
-	flowFields := map[string]bool{}
+	flowFields, oneFields := map[string]bool{}, map[string]bool{}
 	for _, s := range ks {
 		k := analyze.Kind(s)
 		lf := legFields[k]
@@ -94,25 +101,36 @@ func unknownsFor(f *analyze.Flow) *flowUnknowns {
 		}
 		if _, ok := kindTypes[s]; ok {
 			u.lacking[s] = k
-			u.patterns = append(u.patterns, cel.AttributePattern(s))
+			u.legPatterns = append(u.legPatterns, cel.AttributePattern(s))
 		}
 		for _, fl := range lf.one {
 			flowFields[fl] = true
+			oneFields[fl] = true
 			if _, ok := u.fields[fl]; !ok {
 				u.fields[fl] = k
 			}
 		}
 	}
-	names := make([]string, 0, len(flowFields))
-	for n := range flowFields {
-		names = append(names, n)
+	for _, n := range sortedKeys(oneFields) {
+		u.legPatterns = append(u.legPatterns, cel.AttributePattern(KindFlow).QualString(n))
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		u.patterns = append(u.patterns, cel.AttributePattern(KindFlow).QualString(n))
+	u.patterns = append(u.patterns, u.legPatterns...)
+	for _, n := range sortedKeys(flowFields) {
+		if !oneFields[n] {
+			u.patterns = append(u.patterns, cel.AttributePattern(KindFlow).QualString(n))
+		}
 	}
 	u.patterns = append(u.patterns, cel.AttributePattern(VarFlows))
 	return u
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // unreadableCause re-evaluates the precondition and the condition of a
@@ -120,8 +138,15 @@ func unknownsFor(f *analyze.Flow) *flowUnknowns {
 // unknowns: the unknown either depends on, or nil when the violation
 // stands whatever that traffic holds.
 func (c *compiled) unreadableCause(vars map[string]any, u *flowUnknowns) (*types.Unknown, string, error) {
+	patterns := u.patterns
+	if c.rule.Monotone {
+		patterns = u.legPatterns
+	}
+	if len(patterns) == 0 {
+		return nil, "", nil
+	}
 	for i, p := range []*program{c.when, c.condition} {
-		out, err := partialEval(p, vars, u.patterns)
+		out, err := partialEval(p, vars, patterns)
 		if err != nil {
 			return nil, [...]string{"when", "condition"}[i], err
 		}

@@ -381,9 +381,12 @@ func runScenario(job *Job, isolated bool) (res *Result, err error) {
 		pem, _ := os.ReadFile(s.tls.CA)
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM(pem)
-		s.http.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, Proxy: nil}
+		// No keep-alive: an idle readiness-probe connection that a server
+		// closes seconds later (Node's 5 s keepAliveTimeout) shows up in the
+		// pcap leg as a TLS connection without a handshake.
+		s.http.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, Proxy: nil, DisableKeepAlives: true}
 	} else {
-		s.http.Transport = &http.Transport{Proxy: nil}
+		s.http.Transport = &http.Transport{Proxy: nil, DisableKeepAlives: true}
 	}
 	defer s.stop()
 
@@ -587,6 +590,13 @@ func (s *stack) runPcap(pcapPath string, env []string, clientArgs []string) (cod
 	}
 	if m := droppedRE.FindStringSubmatch(td.output()); m != nil {
 		dropped, _ = strconv.Atoi(m[1])
+	}
+	n, err := dropPreexisting(pcapPath)
+	if err != nil {
+		return code, dropped, fmt.Errorf("pcap leg: %w", err)
+	}
+	if n > 0 {
+		fmt.Fprintf(s.log, "harness| pcap leg: left out %d connection(s) that began before the capture (servers' idle keep-alive connections; capture-raw.pcap has them)\n", n)
 	}
 	return code, dropped, nil
 }

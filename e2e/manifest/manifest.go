@@ -239,8 +239,24 @@ func (m *Manifest) validate() error {
 // check reads.
 type Report struct {
 	SchemaVersion int       `json:"schema_version"`
+	Inputs        []Input   `json:"inputs"`
 	Flows         []Flow    `json:"flows"`
 	Findings      []Finding `json:"findings"`
+}
+
+// Input is one input of the report; only what the check needs.
+type Input struct {
+	File        string        `json:"file"`
+	Undecrypted []Undecrypted `json:"undecrypted"`
+}
+
+// Undecrypted is a TLS connection of a packet capture oauthlint could not
+// read.
+type Undecrypted struct {
+	Server     string `json:"server"`
+	ServerName string `json:"server_name"`
+	Kind       string `json:"kind"`
+	Reason     string `json:"reason"`
 }
 
 // Flow is a reconstructed flow of the report.
@@ -300,6 +316,16 @@ func (e Expectation) String() string {
 // returns every mismatch, each a sentence saying what to look at.
 func (m *Manifest) Check(r *Report, kind string) []string {
 	var problems []string
+	// The client of a scenario starts after the capture and writes its
+	// keys: a connection that could not be read means the capture, not
+	// the scenario, went wrong (a key the client had not written when it
+	// exited), and every other mismatch below would only be its
+	// consequence.
+	for _, in := range r.Inputs {
+		for _, u := range in.Undecrypted {
+			problems = append(problems, fmt.Sprintf("TLS connection to %s (%s) could not be read (%s): %s", u.Server, u.ServerName, u.Kind, u.Reason))
+		}
+	}
 	if m.Flows > 0 && len(r.Flows) != m.Flows {
 		problems = append(problems, fmt.Sprintf("%d flow(s) reconstructed, the manifest expects %d", len(r.Flows), m.Flows))
 	}

@@ -98,6 +98,11 @@ func TestCheck(t *testing.T) {
 		{"known failure fixed", report(scope, Finding{Rule: "DCRS-EMPTY-URL", Outcome: "fail", Party: "as", Severity: "low"}), InputLive, "known failure no longer happens: DCRS-EMPTY-URL"},
 		{"false positive gone", report(scope), InputPcap, "known false positive SEQ-ASM-ORDER fail no longer reported"},
 		{"flow count", &Report{SchemaVersion: 1, Findings: []Finding{scope}}, InputLive, "0 flow(s) reconstructed, the manifest expects 1"},
+		{"connection without keys", func() *Report {
+			r := report(scope, seq)
+			r.Inputs = []Input{{File: "capture.pcap", Undecrypted: []Undecrypted{{Server: "127.0.0.1:4444", ServerName: "127.0.0.1", Kind: "no-keys", Reason: "no key log entry"}}}}
+			return r
+		}(), InputPcap, "TLS connection to 127.0.0.1:4444 (127.0.0.1) could not be read (no-keys)"},
 	}
 	for _, c := range cases {
 		p := m.Check(c.r, c.kind)

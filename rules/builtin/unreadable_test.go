@@ -538,3 +538,65 @@ func TestUnreadableOnlyWithholdsFailures(t *testing.T) {
 		t.Error("no failure was withheld: the mechanism did not apply")
 	}
 }
+
+// TestMonotoneRulesStandNextToUnreadableTraffic: a code redeemed twice, a
+// rotated refresh token used again, are violations on the wire that no
+// unread message can take back; next to a connection without keys they
+// still fail, while a rule that concludes from a flow's whole list of
+// messages (the same rule without monotone) is withheld.
+func TestMonotoneRulesStandNextToUnreadableTraffic(t *testing.T) {
+	for _, c := range []struct{ rule, fixture string }{
+		{"TQ-CODE-SINGLE-USE", "fire-retried-code.har"},
+		{"RT-USE-LATEST", "fire-rotated-token-reused.har"},
+		{"RT-REPLAY-DETECT", "fire-old-token-accepted.har"},
+	} {
+		t.Run(c.rule, func(t *testing.T) {
+			exs, info, err := input.Read(filepath.Join("testdata", c.rule, c.fixture), input.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := rules.ParseFixtureOptions(info.Comment)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var first, last time.Time
+			for _, ex := range exs {
+				if first.IsZero() || ex.Start.Before(first) {
+					first = ex.Start
+				}
+				if e := ex.Start.Add(ex.Duration); e.After(last) {
+					last = e
+				}
+			}
+			host := exs[len(exs)-1].Request.URL.Hostname()
+			und := []capture.Undecrypted{{Start: first.Add(-time.Second), End: last.Add(time.Second), Client: "10.0.0.5:50000",
+				Server: "10.9.9.9:443", ServerName: host, Kind: "no-keys", Reason: "no keys",
+				Ref: capture.Ref{File: "x.pcap", Entry: -1, Frames: []int64{1, 2}, Conn: "10.0.0.5:50000 -> 10.9.9.9:443 " + host}}}
+			var rule *rules.Rule
+			for _, r := range engine(t).Rules() {
+				if r.ID == c.rule {
+					rule = r
+				}
+			}
+			if rule == nil || !rule.Monotone {
+				t.Fatalf("%s is not a monotone built-in rule", c.rule)
+			}
+			judgeWith := func(r rules.Rule) (fail, na int) {
+				e, err := rules.Compile([]*rules.Rule{&r})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: opts.MCPRevision, Undecrypted: und})
+				return outcomes(e.Run(res, rules.RunOptions{Packs: opts.Packs}), c.rule)
+			}
+			if fail, na := judgeWith(*rule); fail == 0 || na != 0 {
+				t.Errorf("monotone: %d fail, %d not-available next to unreadable traffic; want the failure to stand", fail, na)
+			}
+			plain := *rule
+			plain.Monotone = false
+			if fail, na := judgeWith(plain); fail != 0 || na == 0 {
+				t.Errorf("control without monotone: %d fail, %d not-available; want it withheld (else this test proves nothing)", fail, na)
+			}
+		})
+	}
+}

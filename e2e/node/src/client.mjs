@@ -30,7 +30,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { follow } from './browser.mjs';
-import { readConfig, logger, listen } from './common.mjs';
+import { readConfig, logger, listen, exitAfterKeylog } from './common.mjs';
 
 const cfg = readConfig();
 const log = logger('sdk-client');
@@ -230,4 +230,4 @@ try {
 }
 callbackServer.close();
 callbackServer.closeAllConnections?.();
-process.exit(code);
+await exitAfterKeylog(code);

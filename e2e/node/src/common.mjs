@@ -6,6 +6,7 @@
 // is reported with its own error output rather than as a time-out.
 
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 
 // readConfig parses the JSON configuration a process is started with: the
 // path of a JSON file in argv[2] (the harness writes one per process so the
@@ -66,4 +67,34 @@ export async function readBody(req) {
   const chunks = [];
   for await (const c of req) chunks.push(c);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+// keylogPath is the file Node's --tls-keylog writes to, or undefined.
+function keylogPath() {
+  const opts = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  for (const o of opts) {
+    if (o.startsWith('--tls-keylog=')) return o.slice('--tls-keylog='.length);
+  }
+  return undefined;
+}
+
+// exitAfterKeylog exits once the TLS key log has stopped growing. Node
+// appends each key line with an asynchronous fs.appendFile, so a client that
+// calls process.exit right after its last request can leave the keys of its
+// last connection unwritten, and that connection unreadable in the pcap leg
+// (seen on a loaded CI machine: a retried token request on a new connection).
+export async function exitAfterKeylog(code) {
+  const path = keylogPath();
+  if (path) {
+    const size = async () => (await stat(path).catch(() => ({ size: -1 }))).size;
+    // Stable for three polls in a row, at most two seconds.
+    let last = await size();
+    for (let stable = 0, i = 0; stable < 3 && i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const now = await size();
+      stable = now === last ? stable + 1 : 0;
+      last = now;
+    }
+  }
+  process.exit(code);
 }

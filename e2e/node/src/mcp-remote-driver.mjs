@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { readConfig, logger } from './common.mjs';
+import { readConfig, logger, exitAfterKeylog } from './common.mjs';
 
 const cfg = readConfig();
 const log = logger('mcp-remote-driver');
@@ -60,4 +60,4 @@ try {
   code = 1;
 }
 await client.close().catch(() => {});
-process.exit(code);
+await exitAfterKeylog(code);
