@@ -61,6 +61,9 @@ type Result struct {
 	ClientRun *capture.ClientRun
 
 	memo sync.Map
+	// light lists the exchanges (by index) given a light view, for
+	// ReleaseUnread.
+	light []int
 }
 
 // Memo returns the value cached under key for this analysis, building it
@@ -77,6 +80,25 @@ func (r *Result) Memo(key string, build func() any) any {
 // Analyze classifies and correlates the exchanges of a merged timeline
 // (see capture.Timeline). It never fails: what it cannot make sense of is
 // classified "other".
+// ReleaseUnread drops the headers and bodies of the exchanges the
+// analysis gave a light view (traffic that cannot be OAuth or MCP, not
+// named by any metadata): once Analyze has collected their secrets for
+// redaction, nothing reads them — rules see those exchanges' method, URL
+// and status only, and reports show flows. For the command line, where
+// the result ends in a report: the rules and the report of a large
+// capture then run with a third less memory held. Exchanges shared with
+// another consumer (the live proxy's HAR) must not be released.
+func (r *Result) ReleaseUnread() {
+	for _, i := range r.light {
+		ex := r.Exchanges[i]
+		ex.Request.Headers, ex.Request.Body = nil, nil
+		if ex.Response != nil {
+			ex.Response.Headers, ex.Response.Body = nil, nil
+		}
+	}
+	r.light = nil
+}
+
 func Analyze(exs []*capture.Exchange, opts Options) *Result {
 	res := &Result{Exchanges: exs, Secrets: capture.NewSecretSet(), ClientRun: opts.ClientRun}
 	k := newKnowledge()
@@ -108,6 +130,7 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 			// looked at in full after all.
 			if !k.named(h) {
 				res.Messages = append(res.Messages, &Message{Kind: KindOther, HTTP: h})
+				res.light = append(res.light, i)
 				continue
 			}
 			https[i] = newHTTP(ex)

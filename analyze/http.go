@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -283,6 +284,45 @@ func newLightHTTP(ex *capture.Exchange) HTTP {
 		h.Status = r.Status
 	}
 	return h
+}
+
+// DropUnreadBodies removes, as a capture is read, the bodies the
+// analysis will not read: those of exchanges that cannot be OAuth or MCP
+// traffic (maybeOAuth false: they get a light view without bodies) and
+// that cannot be a document the analysis looks at in full once metadata
+// names its URL (a JWKS, a client ID metadata document). On a large
+// capture of mixed traffic these bodies are most of the memory held
+// until the analysis. The exchange records a body gap saying why, so a
+// rule that does end up reading one reports not-available rather than
+// judging an empty body.
+func DropUnreadBodies(ex *capture.Exchange) {
+	if ex.Request == nil || maybeOAuth(ex) {
+		return
+	}
+	if len(ex.Request.Body) > 0 && !mayBeNamedDocument(ex.Request.Body) {
+		ex.Request.Body = nil
+		ex.AddGap(capture.GapRequestBody, "body not kept: not OAuth or MCP traffic")
+	}
+	if r := ex.Response; r != nil && len(r.Body) > 0 && !mayBeNamedDocument(r.Body) {
+		r.Body = nil
+		ex.AddGap(capture.GapResponseBody, "body not kept: not OAuth or MCP traffic")
+	}
+}
+
+// namedDocumentMembers are JSON members of the documents a URL named in
+// metadata can serve without credentials: a JWKS ("keys"), a client ID
+// metadata document ("client_id", "redirect_uris"), a protected resource
+// or authorization server metadata document served off its well-known
+// path ("resource", "issuer").
+var namedDocumentMembers = [][]byte{[]byte(`"keys"`), []byte(`"client_id"`), []byte(`"redirect_uris"`), []byte(`"resource"`), []byte(`"issuer"`)}
+
+func mayBeNamedDocument(b []byte) bool {
+	for _, m := range namedDocumentMembers {
+		if bytes.Contains(b, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // oauthQueryParams are query parameters only OAuth and MCP traffic carries.

@@ -265,13 +265,14 @@ func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
 				f := res.Flows[i]
 				active := ActivePacks(f, opts)
 				unk := unknownsFor(f)
+				base := baseVars(f)
 				var fs []Finding
 				for _, c := range e.rules {
 					packs := intersect(c.rule.Packs, active)
 					if len(packs) == 0 {
 						continue
 					}
-					fs = append(fs, c.evalFlow(res, f, packs, unk)...)
+					fs = append(fs, c.evalFlow(res, f, packs, unk, base)...)
 				}
 				perFlow[i] = e.dropSuperseded(fs)
 			}
@@ -371,11 +372,17 @@ func hasKind(f *analyze.Flow, k string) bool {
 	return len(f.Messages(analyze.Kind(k))) > 0
 }
 
-func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string, unk *flowUnknowns) []Finding {
+// evalFlow evaluates the rule on one flow. base is the flow's
+// baseVars, built once per flow and shared by the rules evaluated on it
+// one after the other: the message a rule applies to is bound in it for
+// the evaluation and the flow's own message put back afterwards (nothing
+// keeps the map beyond an evaluation). Building it per evaluation was
+// the largest allocation of a run.
+func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string, unk *flowUnknowns, base map[string]any) []Finding {
 	var out []Finding
 	for _, kind := range c.rule.AppliesTo {
 		if kind == KindFlow {
-			out = append(out, c.evalOne(res, f, packs, baseVars(f), nil, nil, unk)...)
+			out = append(out, c.evalOne(res, f, packs, base, nil, nil, unk)...)
 			continue
 		}
 		targets := f.Messages(analyze.Kind(kind))
@@ -385,14 +392,19 @@ func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string
 			// be in unreadable traffic is not reported: nothing says it
 			// exists.)
 			if leg, ok := missingLeg(f, kind); ok {
-				out = append(out, c.evalOne(res, f, packs, baseVars(f), nil, &leg, unk)...)
+				out = append(out, c.evalOne(res, f, packs, base, nil, &leg, unk)...)
 			}
 			continue
 		}
+		own, had := base[kind]
 		for _, t := range targets {
-			v := baseVars(f)
-			v[kind] = t
-			out = append(out, c.evalOne(res, f, packs, v, analyze.HTTPOf(t), nil, unk)...)
+			base[kind] = t
+			out = append(out, c.evalOne(res, f, packs, base, analyze.HTTPOf(t), nil, unk)...)
+		}
+		if had {
+			base[kind] = own
+		} else {
+			delete(base, kind)
 		}
 	}
 	return out

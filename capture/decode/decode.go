@@ -7,10 +7,12 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
@@ -54,48 +56,130 @@ func splitCodings(h string) []string {
 	return out
 }
 
+// textSize guesses the decoded size of a compressed body: text compresses
+// about 4:1.
+func textSize(body []byte) int64 { return int64(len(body)) * 4 }
+
+// gzipSize is the decoded size a gzip member records in its trailer
+// (ISIZE, RFC 1952 §2.3.1: the size modulo 2^32), when plausible for
+// deflate (at most about 1032:1), else textSize.
+func gzipSize(body []byte) int64 {
+	if n := len(body); n >= 18 {
+		isize := int64(binary.LittleEndian.Uint32(body[n-4:]))
+		if isize > 0 && isize <= int64(n)*1032 {
+			return isize
+		}
+	}
+	return textSize(body)
+}
+
+// zstdSize is the frame's content size when its header states it, else
+// textSize.
+func zstdSize(body []byte) int64 {
+	var h zstd.Header
+	if err := h.Decode(body); err == nil && h.HasFCS && h.FrameContentSize > 0 && h.FrameContentSize < 1<<40 {
+		return int64(h.FrameContentSize)
+	}
+	return textSize(body)
+}
+
+// Decoders are pooled: each one carries a window (32 KiB for flate, up to
+// megabytes for brotli and zstd) that a capture with thousands of
+// compressed bodies would otherwise allocate and clear for every body.
+var (
+	gzipPool  sync.Pool // *gzip.Reader
+	flatePool sync.Pool // io.ReadCloser implementing flate.Resetter
+	zlibPool  sync.Pool // io.ReadCloser implementing zlib.Resetter
+	brPool    sync.Pool // *brotli.Reader
+	zstdPool  sync.Pool // *zstd.Decoder
+)
+
 func one(coding string, body []byte, max int64) ([]byte, error) {
-	var r io.Reader
+	src := bytes.NewReader(body)
 	switch coding {
 	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(body))
+		zr, _ := gzipPool.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(src)
+		} else {
+			err = zr.Reset(src)
+		}
 		if err != nil {
 			return body, err
 		}
-		defer zr.Close()
-		r = zr
+		out, err := readCapped(zr, max, gzipSize(body))
+		if zr.Close() == nil {
+			gzipPool.Put(zr)
+		}
+		return out, err
 	case "deflate":
 		// "deflate" is zlib-wrapped per RFC 9110, but some servers send raw
 		// deflate; accept both.
-		if zr, err := zlib.NewReader(bytes.NewReader(body)); err == nil {
-			defer zr.Close()
-			r = zr
+		zr, _ := zlibPool.Get().(io.ReadCloser)
+		var err error
+		if zr == nil {
+			zr, err = zlib.NewReader(src)
 		} else {
-			fr := flate.NewReader(bytes.NewReader(body))
-			defer fr.Close()
-			r = fr
+			err = zr.(zlib.Resetter).Reset(src, nil)
 		}
+		if err == nil {
+			out, err := readCapped(zr, max, textSize(body))
+			zlibPool.Put(zr)
+			return out, err
+		}
+		if zr != nil {
+			zlibPool.Put(zr)
+		}
+		src.Reset(body)
+		fr, _ := flatePool.Get().(io.ReadCloser)
+		if fr == nil {
+			fr = flate.NewReader(src)
+		} else if err := fr.(flate.Resetter).Reset(src, nil); err != nil {
+			return body, err
+		}
+		out, err := readCapped(fr, max, textSize(body))
+		flatePool.Put(fr)
+		return out, err
 	case "br":
-		r = brotli.NewReader(bytes.NewReader(body))
+		br, _ := brPool.Get().(*brotli.Reader)
+		if br == nil {
+			br = brotli.NewReader(src)
+		} else if err := br.Reset(src); err != nil {
+			return body, err
+		}
+		out, err := readCapped(br, max, textSize(body))
+		brPool.Put(br)
+		return out, err
 	case "zstd":
-		zr, err := zstd.NewReader(bytes.NewReader(body), zstd.WithDecoderMaxMemory(zstdMaxMemory), zstd.WithDecoderConcurrency(1))
+		zr, _ := zstdPool.Get().(*zstd.Decoder)
+		var err error
+		if zr == nil {
+			zr, err = zstd.NewReader(src, zstd.WithDecoderMaxMemory(zstdMaxMemory), zstd.WithDecoderConcurrency(1))
+		} else {
+			err = zr.Reset(src)
+		}
 		if err != nil {
 			return body, err
 		}
-		defer zr.Close()
-		r = zr
+		out, err := readCapped(zr, max, zstdSize(body))
+		// Reset(nil) lets the decoder drop its reference to the body.
+		if zr.Reset(nil) == nil {
+			zstdPool.Put(zr)
+		}
+		return out, err
 	default:
 		return body, ErrUnsupported
 	}
-	return readCapped(r, max, int64(len(body)))
 }
 
-// readCapped reads at most max bytes; hint (the encoded size) presizes the
-// buffer: text compresses about 4:1, so starting there avoids most of the
-// regrowing.
+// readCapped reads at most max bytes; hint (the expected decoded size,
+// textSize, gzipSize, zstdSize) presizes the buffer so that it rarely
+// grows.
 func readCapped(r io.Reader, max, hint int64) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(int(min(hint*4+512, max+1)))
+	// At most 1 MiB up front: the hint may come from the (untrusted) body.
+	buf.Grow(int(min(hint+512, max+1, 1<<20)))
 	n, err := io.Copy(&buf, io.LimitReader(r, max+1))
 	if err != nil {
 		return buf.Bytes(), err

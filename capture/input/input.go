@@ -118,6 +118,9 @@ type Options struct {
 	// Keys are the TLS secrets for packet captures (see LoadKeyLogs);
 	// HAR files ignore them.
 	Keys *tlsdecrypt.KeyLog
+	// Slim is called with each exchange of a packet capture as it is read,
+	// before it is kept (see pcap.Options.Slim).
+	Slim func(*capture.Exchange)
 }
 
 // Read reads one capture file ("-" for standard input).
@@ -169,7 +172,7 @@ func Read(path string, opts Options) ([]*capture.Exchange, Info, error) {
 		}
 		return exs, info, err
 	case PCAP, PCAPNG:
-		po := pcap.Options{MaxBody: opts.MaxBody, Keys: opts.Keys, MaxOpenConnections: opts.MaxConnections}
+		po := pcap.Options{MaxBody: opts.MaxBody, Keys: opts.Keys, MaxOpenConnections: opts.MaxConnections, Slim: opts.Slim}
 		if opts.Progress != nil {
 			po.Progress = func(read int64, exchanges int) { opts.Progress(read, total, exchanges) }
 		}

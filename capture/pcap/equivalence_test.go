@@ -198,12 +198,14 @@ func compareFiles(t *testing.T, capPath, harPath string, minFlows int) int {
 			t.Fatalf("exchange %d (%s): %s", i, hexs[i], d)
 		}
 	}
-	// Findings through the CLI's reading path (default body policy).
-	cexs, _, err := input.Read(capPath, input.Options{MaxBody: pcap.DefaultMaxBody})
+	// Findings through the CLI's reading path: default body policy, the
+	// bodies the analysis will not read dropped as they are read, the
+	// headers of non-OAuth traffic released before the rules run.
+	cexs, _, err := input.Read(capPath, input.Options{MaxBody: pcap.DefaultMaxBody, Slim: analyze.DropUnreadBodies})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pf, pflows := findings(t, cexs)
+	pf, pflows := findingsSlim(t, cexs, nil, true)
 	hf, hflows := findings(t, hexs)
 	if pflows != hflows || pflows < minFlows {
 		t.Errorf("flows: pcap %d, HAR %d (want at least %d)", pflows, hflows, minFlows)
@@ -226,6 +228,13 @@ func findings(t *testing.T, exs []*capture.Exchange) (string, int) {
 // read (input.Info.Undecrypted, PartlyRead), as the CLI passes them.
 func findingsWith(t *testing.T, exs []*capture.Exchange, und []capture.Undecrypted) (string, int) {
 	t.Helper()
+	return findingsSlim(t, exs, und, false)
+}
+
+// findingsSlim is findingsWith, with Result.ReleaseUnread before the rules
+// run when release is true (as the CLI does).
+func findingsSlim(t *testing.T, exs []*capture.Exchange, und []capture.Undecrypted, release bool) (string, int) {
+	t.Helper()
 	rs, err := builtin.Rules()
 	if err != nil {
 		t.Fatal(err)
@@ -235,6 +244,9 @@ func findingsWith(t *testing.T, exs []*capture.Exchange, und []capture.Undecrypt
 		t.Fatal(err)
 	}
 	res := analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: "auto", Undecrypted: und})
+	if release {
+		res.ReleaseUnread()
+	}
 	var b strings.Builder
 	for _, f := range eng.Run(res, rules.RunOptions{}) {
 		fmt.Fprintf(&b, "%s %s %s exchange=%d flow=%s\n", f.Rule, f.Outcome, f.Severity, f.Anchor, f.Flow)

@@ -64,6 +64,11 @@ type Options struct {
 	// connection captured mid-stream. Memory so stays bounded however
 	// many connections a capture leaves open.
 	MaxOpenConnections int
+	// Slim, when set, is called by Read with each exchange as it is
+	// complete, before it is kept: it may drop what the caller will not
+	// read (bodies), so the exchanges held until the end of the file cost
+	// less memory.
+	Slim func(*capture.Exchange)
 }
 
 // Info describes what was read from one capture file.
@@ -174,7 +179,12 @@ func ReadFile(path string, opts Options) ([]*capture.Exchange, *Info, error) {
 // were captured in.
 func Read(r io.Reader, name string, opts Options) ([]*capture.Exchange, *Info, error) {
 	var out []*capture.Exchange
-	info, err := Stream(r, name, opts, func(ex *capture.Exchange) { out = append(out, ex) })
+	info, err := Stream(r, name, opts, func(ex *capture.Exchange) {
+		if opts.Slim != nil {
+			opts.Slim(ex)
+		}
+		out = append(out, ex)
+	})
 	if err != nil {
 		return nil, info, err
 	}

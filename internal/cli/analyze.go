@@ -42,6 +42,10 @@ type AnalyzeOptions struct {
 	// KeyLogs are the --keylog files (TLS secrets for packet captures);
 	// SSLKEYLOGFILE in the environment is read as well.
 	KeyLogs []string
+	// MemoryLimit is the soft memory limit ("210MiB", "0" for none);
+	// MemoryLimitSet says it was given on the command line.
+	MemoryLimit    string
+	MemoryLimitSet bool
 }
 
 func newAnalyzeCmd(io *IOStreams, runF func(*AnalyzeOptions) error) *cobra.Command {
@@ -95,6 +99,7 @@ usage or input errors, 3 for internal errors.`,
 			if !cmd.Flags().Changed("format") {
 				opts.Format = ""
 			}
+			opts.MemoryLimitSet = cmd.Flags().Changed("memory-limit")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -110,6 +115,7 @@ usage or input errors, 3 for internal errors.`,
 	f.BoolVar(&opts.ShowSecrets, "show-secrets", false, "print tokens, codes and secrets unredacted (never in shared reports)")
 	f.Int64Var(&opts.MaxBody, "max-body", 16<<20, "cap in bytes for each stored body after decoding")
 	f.IntVar(&opts.MaxConns, "max-connections", pcap.DefaultMaxOpenConnections, "pcap: TCP connections kept open at once; beyond it the least recently active is finished early (its exchanges say so)")
+	f.StringVar(&opts.MemoryLimit, "memory-limit", DefaultMemoryLimit, "soft memory limit: the garbage collector works harder to stay under it, nothing fails above it (KiB/MiB/GiB, 0 for none; $GOMEMLIMIT applies when this flag is not given)")
 	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, "TLS key log (SSLKEYLOGFILE format) to decrypt pcap/pcapng captures (repeatable; $SSLKEYLOGFILE is read too)")
 	addRuleFlags(f, opts)
 	return cmd
@@ -249,9 +255,16 @@ func writeOutputs(files []outputFile, rep *report.Report, showSecrets bool) erro
 
 func runAnalyze(o *AnalyzeOptions) error {
 	start := o.Now()
-	p, err := o.prepare()
+	p, err := o.prepare(true)
 	if err != nil {
 		return err
+	}
+	if o.MemoryLimit != "" {
+		restore, err := applyMemoryLimit(o.MemoryLimit, o.MemoryLimitSet)
+		if err != nil {
+			return err
+		}
+		defer restore()
 	}
 	var all [][]*capture.Exchange
 	var inputs []report.Input
@@ -268,7 +281,8 @@ func runAnalyze(o *AnalyzeOptions) error {
 	}
 	for _, path := range o.Files {
 		prog := newProgress(o.IO, path)
-		exs, info, err := input.Read(path, input.Options{MaxBody: o.MaxBody, MaxConnections: o.MaxConns, Stdin: o.IO.In, Progress: prog.update, Keys: keys})
+		exs, info, err := input.Read(path, input.Options{MaxBody: o.MaxBody, MaxConnections: o.MaxConns, Stdin: o.IO.In, Progress: prog.update, Keys: keys,
+			Slim: analyze.DropUnreadBodies})
 		prog.done()
 		if err != nil {
 			return inputError(fmt.Errorf("%s\n%s", err, inputHint(err)))
@@ -289,7 +303,11 @@ func runAnalyze(o *AnalyzeOptions) error {
 			Undecrypted: info.Undecrypted})
 	}
 	res := analyze.Analyze(capture.Timeline(all...), analyze.Options{MCPRevision: o.MCPRevision, ClientRun: run, Undecrypted: undecrypted})
-	findings, suppressed := p.judge(res)
+	res.ReleaseUnread()
+	findings, suppressed, err := p.judge(res)
+	if err != nil {
+		return err
+	}
 	return p.emit(res, findings, suppressed, inputs, start)
 }
 

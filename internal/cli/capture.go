@@ -144,7 +144,7 @@ func runCapture(o *CaptureOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	p, err := o.prepare()
+	p, err := o.prepare(false)
 	if err != nil {
 		return err
 	}

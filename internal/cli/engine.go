@@ -48,14 +48,24 @@ func (s RuleSource) engine() (*rules.Engine, *rules.Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	e, err := s.compile(rs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, cfg, nil
+}
+
+// compile compiles loaded rules; a failure is the user's when custom
+// rules are loaded, an internal error otherwise.
+func (s RuleSource) compile(rs []*rules.Rule) (*rules.Engine, error) {
 	e, err := rules.Compile(rs)
 	if err != nil {
 		if len(s.Dirs) > 0 {
-			return nil, nil, usageError("rules do not compile: %v", err)
+			return nil, usageError("rules do not compile: %v", err)
 		}
-		return nil, nil, &exitError{code: ExitInternal, err: err}
+		return nil, &exitError{code: ExitInternal, err: err}
 	}
-	return e, cfg, nil
+	return e, nil
 }
 
 // customPacks returns the pack names used by rules outside the built-in

@@ -22,32 +22,51 @@ func addRuleFlags(f *pflag.FlagSet, o *AnalyzeOptions) {
 // pipeline is what judging needs once the flags are checked: the
 // compiled rules, their configuration and the baseline.
 type pipeline struct {
-	o        *AnalyzeOptions
-	failOn   rules.Severity
-	packs    []string
-	engine   *rules.Engine
-	cfg      *rules.Config
-	baseline *rules.Baseline
-	runOpts  rules.RunOptions
+	o      *AnalyzeOptions
+	failOn rules.Severity
+	packs  []string
+	// engine is set once compiled is closed; engineErr says why not.
+	engine    *rules.Engine
+	engineErr error
+	compiled  chan struct{}
+	cfg       *rules.Config
+	baseline  *rules.Baseline
+	runOpts   rules.RunOptions
 }
 
 // prepare checks the options and loads everything before any input is
-// read, so a mistake fails fast.
-func (o *AnalyzeOptions) prepare() (*pipeline, error) {
+// read, so a mistake fails fast. Compiling the built-in rules (a fixed
+// half second of CPU, most of a small capture's run) cannot fail on the
+// user's input, so it goes on while the inputs are read when background
+// is true; custom rules (--rules) are compiled first, their mistakes
+// being the user's to fix before anything is read.
+func (o *AnalyzeOptions) prepare(background bool) (*pipeline, error) {
 	failOn, packs, err := o.validate()
 	if err != nil {
 		return nil, err
 	}
 	src := RuleSource{Dirs: o.RuleDirs, Config: o.Config}
-	engine, cfg, err := src.engine()
+	rs, cfg, err := src.load()
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{o: o, failOn: failOn, packs: packs, engine: engine, cfg: cfg}
+	p := &pipeline{o: o, failOn: failOn, packs: packs, cfg: cfg, compiled: make(chan struct{})}
+	compile := func() {
+		defer close(p.compiled)
+		p.engine, p.engineErr = src.compile(rs)
+	}
+	if background && len(src.Dirs) == 0 {
+		go compile()
+	} else {
+		compile()
+		if p.engineErr != nil {
+			return nil, p.engineErr
+		}
+	}
 	p.runOpts = rules.RunOptions{Packs: packs}
 	if len(packs) == 0 {
 		// Custom packs run on every flow when packs are automatic.
-		if cp := customPacks(engine.Rules()); len(cp) > 0 {
+		if cp := customPacks(rs); len(cp) > 0 {
 			p.runOpts.ExtraPacks = cp
 		}
 	}
@@ -61,11 +80,22 @@ func (o *AnalyzeOptions) prepare() (*pipeline, error) {
 	return p, nil
 }
 
+// rules waits for the rules to be compiled.
+func (p *pipeline) rules() (*rules.Engine, error) {
+	<-p.compiled
+	return p.engine, p.engineErr
+}
+
 // judge runs the rules and applies configuration and baseline.
-func (p *pipeline) judge(res *analyze.Result) ([]rules.Finding, []rules.Suppressed) {
-	fs := p.engine.Run(res, p.runOpts)
+func (p *pipeline) judge(res *analyze.Result) ([]rules.Finding, []rules.Suppressed, error) {
+	e, err := p.rules()
+	if err != nil {
+		return nil, nil, err
+	}
+	fs := e.Run(res, p.runOpts)
 	fs = p.cfg.Override(fs)
-	return p.baseline.Apply(fs)
+	fs2, sup := p.baseline.Apply(fs)
+	return fs2, sup, nil
 }
 
 // emit builds the report, prints it and the -o files, and turns findings

@@ -1,0 +1,107 @@
+package builtin
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/oauthlint/oauthlint/analyze"
+	"github.com/oauthlint/oauthlint/capture"
+	"github.com/oauthlint/oauthlint/capture/input"
+	"github.com/oauthlint/oauthlint/rules"
+)
+
+// The command line drops, while a packet capture is read, the bodies the
+// analysis will not read (analyze.DropUnreadBodies) and, once the flows
+// are built, the headers of traffic that cannot be OAuth
+// (Result.ReleaseUnread). Neither may change a single finding: every rule
+// fixture (each rule's firing and near-miss captures) is judged as read
+// and slimmed, and the findings must be identical.
+func TestSlimmingChangesNoFinding(t *testing.T) {
+	files, err := rules.FixtureFiles("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := 0
+	for _, file := range files {
+		judgeFile := func(slim bool) []string {
+			exs, info, err := input.Read(file, input.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := rules.ParseFixtureOptions(info.Comment)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slim {
+				for _, ex := range exs {
+					n := len(ex.Gaps)
+					analyze.DropUnreadBodies(ex)
+					if len(ex.Gaps) > n {
+						dropped++
+					}
+				}
+			}
+			res := analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: opts.MCPRevision, ClientRun: info.ClientRun})
+			if slim {
+				res.ReleaseUnread()
+			}
+			var out []string
+			for _, f := range engine(t).Run(res, rules.RunOptions{Packs: opts.Packs}) {
+				out = append(out, fmt.Sprintf("%s %s %s #%d %s | %s", f.Rule, f.Outcome, f.Flow, f.Anchor, f.Message, f.Fix))
+			}
+			return out
+		}
+		if full, slim := judgeFile(false), judgeFile(true); !slices.Equal(full, slim) {
+			t.Errorf("%s: findings change when unread bodies and headers are dropped:\nfull: %q\nslim: %q", file, full, slim)
+		}
+	}
+	if dropped == 0 {
+		t.Error("no fixture had a body to drop: the test checks nothing")
+	}
+	t.Logf("%d fixtures, %d exchanges slimmed", len(files), dropped)
+}
+
+func TestDropUnreadBodies(t *testing.T) {
+	ex := func(method, url, reqType, reqBody, respType, respBody string, hdr ...capture.Header) *capture.Exchange {
+		e := &capture.Exchange{Request: &capture.Request{Method: method, URL: mustURL(t, url), Body: []byte(reqBody)},
+			Response: &capture.Response{Status: 200, Headers: capture.Headers{{Name: "Content-Type", Value: respType}}, Body: []byte(respBody)}}
+		if reqType != "" {
+			e.Request.Headers = append(e.Request.Headers, capture.Header{Name: "Content-Type", Value: reqType})
+		}
+		e.Request.Headers = append(e.Request.Headers, hdr...)
+		return e
+	}
+	for _, c := range []struct {
+		name     string
+		ex       *capture.Exchange
+		keepResp bool
+	}{
+		{"API call without credentials", ex("GET", "https://shop.example/api/items?page=2", "", "", "application/json", `{"items":[{"id":1}]}`), false},
+		{"HTML page", ex("GET", "https://shop.example/", "", "", "text/html", "<html>…</html>"), false},
+		{"JWKS (a URL metadata may name)", ex("GET", "https://as.example/keys", "", "", "application/json", `{"keys":[{"kty":"EC"}]}`), true},
+		{"client ID metadata document", ex("GET", "https://client.example/cimd.json", "", "", "application/json", `{"client_id":"https://client.example/cimd.json"}`), true},
+		{"call with a bearer token", ex("GET", "https://rs.example/api", "", "", "application/json", `{"a":1}`, capture.Header{Name: "Authorization", Value: "Bearer x"}), true},
+		{"token request", ex("POST", "https://as.example/token", "application/x-www-form-urlencoded", "grant_type=authorization_code", "application/json", `{"access_token":"x"}`), true},
+		{"well-known document", ex("GET", "https://as.example/.well-known/oauth-authorization-server", "", "", "application/json", `{"x":1}`), true},
+	} {
+		analyze.DropUnreadBodies(c.ex)
+		kept := len(c.ex.Response.Body) > 0
+		if kept != c.keepResp {
+			t.Errorf("%s: response body kept %v, want %v", c.name, kept, c.keepResp)
+		}
+		if !kept && !c.ex.HasGap(capture.GapResponseBody) {
+			t.Errorf("%s: dropped body without a gap saying so", c.name)
+		}
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
