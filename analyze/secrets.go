@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 
@@ -87,8 +88,93 @@ func addJSON(s *capture.SecretSet, m map[string]any, depth int) {
 }
 
 // CollectSecrets records every credential of one exchange in s (used by
-// writers that redact exchanges one at a time, before any analysis).
+// writers that redact exchanges one at a time, before any analysis: the
+// live capture's HAR file). It finds what collectSecrets finds on the
+// exchange's full view, without building that view: a JSON body is
+// decoded only when a member name that holds credentials may occur in it
+// (most API responses hold none), the other parts are read directly.
 func CollectSecrets(s *capture.SecretSet, ex *capture.Exchange) {
-	h := newHTTP(ex)
-	collectSecrets(s, ex, &h)
+	req := ex.Request
+	addHeaderSecrets(s, req.Headers)
+	if req.URL != nil {
+		addParams(s, queryMap(req.URL.RawQuery))
+	}
+	if len(req.Body) > 0 {
+		mt := req.Headers.MediaType()
+		var obj map[string]any
+		// Without a media type the form is read only when the body is not
+		// JSON: decode to know.
+		if (strings.Contains(mt, "json") || looksJSONObject(req.Body)) && (mt == "" || mayHoldSecretMember(req.Body)) {
+			obj = jsonObject(req.Body)
+			addJSON(s, obj, 0)
+		}
+		if mt == "application/x-www-form-urlencoded" || (mt == "" && obj == nil) {
+			if f, err := url.ParseQuery(string(req.Body)); err == nil {
+				addParams(s, f)
+			}
+		}
+	}
+	if r := ex.Response; r != nil {
+		addHeaderSecrets(s, r.Headers)
+		if mayHoldSecretMember(r.Body) {
+			addJSON(s, jsonObject(r.Body), 0)
+		}
+		if loc := r.Headers.Get("Location"); loc != "" {
+			if u, err := url.Parse(loc); err == nil {
+				addParams(s, queryMap(u.RawQuery))
+				addParams(s, queryMap(u.Fragment))
+			}
+		}
+	}
+}
+
+// maxSecretParam is the length of the longest name in secretParams.
+var maxSecretParam = func() int {
+	n := 0
+	for k := range secretParams {
+		n = max(n, len(k))
+	}
+	return n
+}()
+
+// mayHoldSecretMember reports whether a JSON text may have a member named
+// in secretParams: whether any of its quoted strings is such a name in
+// any case. A \u escape can spell a name in another way, so a body with
+// one is always decoded.
+func mayHoldSecretMember(b []byte) bool {
+	if !looksJSONObject(b) {
+		return false
+	}
+	if bytes.Contains(b, []byte(`\u`)) {
+		return true
+	}
+	var name [32]byte
+	inStr, esc, from := false, false, 0
+	for i, c := range b {
+		switch {
+		case !inStr:
+			if c == '"' {
+				inStr, from = true, i+1
+			}
+		case esc:
+			esc = false
+		case c == '\\':
+			esc = true
+		case c == '"':
+			inStr = false
+			if n := i - from; n <= maxSecretParam {
+				lower := name[:n]
+				for j, c := range b[from:i] {
+					if 'A' <= c && c <= 'Z' {
+						c += 'a' - 'A'
+					}
+					lower[j] = c
+				}
+				if secretParams[string(lower)] {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

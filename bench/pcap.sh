@@ -55,7 +55,7 @@ if [[ ! -s $CAP ]]; then
 	echo "generating $CAP..." >&2
 	"$WORK/bin/pcapgen" -seed "$SEED" -size "$SIZE" -format "$FORMAT" -o "$CAP" >&2
 fi
-BYTES=$(stat -c %s "$CAP")
+BYTES=$(stat -Lc %s "$CAP") # -L: the size of the capture, not of a link to it
 MB=$(awk -v b="$BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')
 cat "$CAP" >/dev/null # warm the page cache: both tools read from memory
 

@@ -65,7 +65,7 @@ if [[ ! -s $CAP || ! -s $KEYS ]]; then
 	echo "generating $CAP..." >&2
 	"$WORK/bin/tlsgen" -seed "$SEED" -size "$SIZE" -version "$VERSION" "${suiteflag[@]}" "${h2flag[@]}" -o "$CAP" -keylog "$KEYS" >&2
 fi
-BYTES=$(stat -c %s "$CAP")
+BYTES=$(stat -Lc %s "$CAP") # -L: the size of the capture, not of a link to it
 MB=$(awk -v b="$BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')
 cat "$CAP" "$KEYS" >/dev/null # warm the page cache: both tools read from memory
 

@@ -132,6 +132,19 @@ func (s *SecretSet) Len() int {
 	return len(s.values)
 }
 
+// Values returns every searched form of every secret (raw values and
+// their encodings), sorted.
+func (s *SecretSet) Values() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.values))
+	for v := range s.values {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Contains reports whether v is a known secret.
 func (s *SecretSet) Contains(v string) bool {
 	s.mu.Lock()

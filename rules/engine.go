@@ -22,10 +22,51 @@ type compiled struct {
 	rule      *Rule
 	when      *program
 	condition *program
-	cases     []*program
-	message   *template
-	fix       *template
-	evidence  []compiledEvidence
+	// The parts only a rule that fires needs (severity cases, message,
+	// fix, evidence): compiled with the rule, or on first use when the
+	// engine was compiled with CompileDeferred.
+	firingOnce sync.Once
+	env        *cel.Env
+	firingErr  error
+	cases      []*program
+	message    *template
+	fix        *template
+	evidence   []compiledEvidence
+}
+
+// firing compiles the parts a firing rule needs, once.
+func (c *compiled) firing() error {
+	c.firingOnce.Do(func() {
+		if is := c.compileFiring(c.env); len(is) > 0 {
+			c.firingErr = &LoadError{Issues: is}
+		}
+		c.env = nil
+	})
+	return c.firingErr
+}
+
+func (c *compiled) compileFiring(env *cel.Env) []Issue {
+	r := c.rule
+	var issues []Issue
+	add := func(p *program, is []Issue) *program {
+		issues = append(issues, is...)
+		return p
+	}
+	for i, sc := range r.SeverityCases {
+		c.cases = append(c.cases, add(r.compileExpr(env, fmt.Sprintf("severity-cases[%d].when", i), sc.When, cel.BoolType)))
+	}
+	var is []Issue
+	c.message, is = r.compileTemplate(env, "message", r.Message)
+	issues = append(issues, is...)
+	c.fix, is = r.compileTemplate(env, "fix", r.Fix)
+	issues = append(issues, is...)
+	for i, ev := range r.Evidence {
+		ce := compiledEvidence{spec: ev}
+		ce.at = add(r.compileExpr(env, fmt.Sprintf("evidence[%d].at", i), "("+ev.At+").http.id", cel.IntType))
+		ce.value = add(r.compileExpr(env, fmt.Sprintf("evidence[%d].value", i), ev.Value, nil))
+		c.evidence = append(c.evidence, ce)
+	}
+	return issues
 }
 
 type compiledEvidence struct {
@@ -100,7 +141,18 @@ func (e *Engine) Rules() []*Rule {
 
 // Compile validates and compiles rules. Every problem in every rule is
 // reported at once (a *LoadError); no engine is returned then.
-func Compile(rs []*Rule) (*Engine, error) {
+func Compile(rs []*Rule) (*Engine, error) { return compileRules(rs, false) }
+
+// CompileDeferred is Compile for rules already known to compile (the
+// built-in rules, which the tests compile in full): the parts only a rule
+// that fires needs — its message and fix templates, evidence and
+// severity cases, most of the expressions — are compiled when it first
+// fires. Most rules never fire on a given capture, so a run starts in
+// about half the time. A problem in a deferred part shows as an error
+// finding of that rule.
+func CompileDeferred(rs []*Rule) (*Engine, error) { return compileRules(rs, true) }
+
+func compileRules(rs []*Rule, deferFiring bool) (*Engine, error) {
 	env, err := Env()
 	if err != nil {
 		return nil, fmt.Errorf("rules: building the CEL environment: %w", err)
@@ -122,7 +174,7 @@ func Compile(rs []*Rule) (*Engine, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				c, is := compileRule(env, rs[i])
+				c, is := compileRule(env, rs[i], deferFiring)
 				results[i] = result{c, is}
 			}
 		}()
@@ -187,7 +239,7 @@ func (e *Engine) dropSuperseded(fs []Finding) []Finding {
 	return out
 }
 
-func compileRule(env *cel.Env, r *Rule) (*compiled, []Issue) {
+func compileRule(env *cel.Env, r *Rule, deferFiring bool) (*compiled, []Issue) {
 	var issues []Issue
 	c := &compiled{rule: r}
 	add := func(p *program, is []Issue) *program {
@@ -200,19 +252,10 @@ func compileRule(env *cel.Env, r *Rule) (*compiled, []Issue) {
 	}
 	c.when = add(r.compileExpr(env, "when", when, cel.BoolType))
 	c.condition = add(r.compileExpr(env, "condition", r.Condition, cel.BoolType))
-	for i, sc := range r.SeverityCases {
-		c.cases = append(c.cases, add(r.compileExpr(env, fmt.Sprintf("severity-cases[%d].when", i), sc.When, cel.BoolType)))
-	}
-	var is []Issue
-	c.message, is = r.compileTemplate(env, "message", r.Message)
-	issues = append(issues, is...)
-	c.fix, is = r.compileTemplate(env, "fix", r.Fix)
-	issues = append(issues, is...)
-	for i, ev := range r.Evidence {
-		ce := compiledEvidence{spec: ev}
-		ce.at = add(r.compileExpr(env, fmt.Sprintf("evidence[%d].at", i), "("+ev.At+").http.id", cel.IntType))
-		ce.value = add(r.compileExpr(env, fmt.Sprintf("evidence[%d].value", i), ev.Value, nil))
-		c.evidence = append(c.evidence, ce)
+	if deferFiring {
+		c.env = env
+	} else {
+		c.firingOnce.Do(func() { issues = append(issues, c.compileFiring(env)...) })
 	}
 	return c, issues
 }
@@ -531,6 +574,9 @@ func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string,
 		}
 	}
 	fd.Outcome = Fail
+	if err := c.firing(); err != nil {
+		return []Finding{c.errorFinding(res, f, packs, target, "message, fix, evidence or severity-cases", err)}
+	}
 	for i, p := range c.cases {
 		hit, err := p.evalBool(vars)
 		if err != nil {
@@ -574,6 +620,9 @@ func (c *compiled) evalOne(res *analyze.Result, f *analyze.Flow, packs []string,
 func (c *compiled) failAnchor(res *analyze.Result, f *analyze.Flow, vars map[string]any, target *analyze.HTTP) int {
 	if a := anchorOf(target, 0); a > 0 {
 		return a
+	}
+	if c.firing() != nil {
+		return f.Start
 	}
 	for _, ev := range c.evidence {
 		if e, err := ev.eval(res, vars); err == nil && e.Exchange > 0 {

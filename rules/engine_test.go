@@ -188,3 +188,33 @@ message: specific
 		t.Errorf("self and malformed supersedes: %v", is)
 	}
 }
+
+// A rule compiled with CompileDeferred whose message does not compile is
+// accepted, and reported as an error finding when it fires (Compile
+// refuses it outright).
+func TestDeferredPartsFailAsErrorFinding(t *testing.T) {
+	src := ruleHead + `applies-to: [flow]
+condition: "true"
+message: "{{ flow.no_such_field }}"
+`
+	r, issues := Parse("t.yaml", []byte(src))
+	if len(issues) > 0 {
+		t.Fatalf("parse: %v", issues)
+	}
+	if _, err := Compile([]*Rule{r}); err == nil {
+		t.Fatal("Compile accepted a message that does not compile")
+	}
+	e, err := CompileDeferred([]*Rule{r})
+	if err != nil {
+		t.Fatalf("CompileDeferred: %v", err)
+	}
+	fs := e.Run(analyzeScenario(t, hb.Scenario{Seed: 1, Revision: "2025-11-25"}), RunOptions{})
+	if len(fs) == 0 {
+		t.Fatal("no finding")
+	}
+	for _, f := range fs {
+		if f.Outcome != Error || !strings.Contains(f.Message, "no_such_field") {
+			t.Errorf("finding %s %s: %s; want an error naming the field", f.Rule, f.Outcome, f.Message)
+		}
+	}
+}

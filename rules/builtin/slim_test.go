@@ -105,3 +105,48 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// The command line compiles the built-in rules with CompileDeferred (the
+// parts a rule needs only when it fires wait until it does): every fixture
+// must give exactly the findings of the fully compiled engine.
+func TestDeferredCompileSameFindings(t *testing.T) {
+	rs, err := Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deferred, err := rules.CompileDeferred(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := rules.FixtureFiles("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := 0
+	for _, file := range files {
+		exs, info, err := input.Read(file, input.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts, err := rules.ParseFixtureOptions(info.Comment)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := func(e *rules.Engine) []string {
+			res := analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: opts.MCPRevision, ClientRun: info.ClientRun})
+			var out []string
+			for _, f := range e.Run(res, rules.RunOptions{Packs: opts.Packs}) {
+				out = append(out, fmt.Sprintf("%s %s %s %s #%d %s | %s | %v", f.Rule, f.Outcome, f.Severity, f.Flow, f.Anchor, f.Message, f.Fix, f.Evidence))
+			}
+			return out
+		}
+		full, lazy := run(engine(t)), run(deferred)
+		if !slices.Equal(full, lazy) {
+			t.Errorf("%s: deferred compilation changes the findings:\nfull: %q\nlazy: %q", file, full, lazy)
+		}
+		fired += len(full)
+	}
+	if fired == 0 {
+		t.Error("no finding at all: the comparison proves nothing")
+	}
+}

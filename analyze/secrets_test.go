@@ -1,0 +1,89 @@
+package analyze
+
+import (
+	"net/url"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/oauthlint/oauthlint/capture"
+	"github.com/oauthlint/oauthlint/capture/input"
+)
+
+// CollectSecrets skips decoding bodies without a credential member name;
+// it must find exactly what collecting from the full view finds. Checked
+// on every rule fixture and example capture of the repository (thousands
+// of real-shaped OAuth messages) and on bodies built to trip a scanner.
+func TestCollectSecretsMatchesFullView(t *testing.T) {
+	var files []string
+	for _, glob := range []string{"../rules/builtin/testdata/*/*.har", "../examples/*.har", "testdata/*.har"} {
+		m, _ := filepath.Glob(glob)
+		files = append(files, m...)
+	}
+	if len(files) < 100 {
+		t.Fatalf("only %d captures found", len(files))
+	}
+	var exs []*capture.Exchange
+	for _, f := range files {
+		got, _, err := input.Read(f, input.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exs = append(exs, got...)
+	}
+	u, _ := url.Parse("https://as.example/token")
+	json := capture.Headers{{Name: "Content-Type", Value: "application/json"}}
+	for _, body := range []string{
+		`{"x":"a\"b","access_token":"tok-escaped-quote-before"}`,
+		`{"ACCESS_TOKEN":"tok-upper-case-name"}`,
+		`{"acc\u0065ss_token":"tok-unicode-escaped-name"}`,
+		`{"outer":{"inner":{"refresh_token":"tok-nested-member"}}}`,
+		`{"list":[{"code":"in-an-array-not-collected"}],"id_token":"tok-after-array"}`,
+		`{"note":"\\","client_secret":"sec-after-backslash"}`,
+		`{"items":[{"id":1,"name":"item"}]}`,
+	} {
+		exs = append(exs, &capture.Exchange{
+			Request:  &capture.Request{Method: "POST", URL: u, Headers: json, Body: []byte(body)},
+			Response: &capture.Response{Status: 200, Headers: json, Body: []byte(body)}})
+	}
+	total := 0
+	for i, ex := range exs {
+		full, fast := capture.NewSecretSet(), capture.NewSecretSet()
+		h := newHTTP(ex)
+		collectSecrets(full, ex, &h)
+		CollectSecrets(fast, ex)
+		if a, b := full.Values(), fast.Values(); !slices.Equal(a, b) {
+			t.Errorf("exchange %d (%s): full view finds %q, CollectSecrets %q", i, ex, a, b)
+		}
+		total += full.Len()
+	}
+	if total < 1000 {
+		t.Errorf("only %d secrets in all: the comparison proves little", total)
+	}
+	for _, tok := range []string{"tok-escaped-quote-before", "tok-upper-case-name", "tok-unicode-escaped-name", "tok-nested-member", "tok-after-array", "sec-after-backslash"} {
+		s := capture.NewSecretSet()
+		for _, ex := range exs[len(exs)-7:] {
+			CollectSecrets(s, ex)
+		}
+		if !s.Contains(tok) {
+			t.Errorf("%s not collected", tok)
+		}
+	}
+}
+
+func TestMayHoldSecretMember(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"items":[{"id":1}]}`:              false,
+		`{"token_type":"Bearer"}`:           false,
+		`{"Token":"x"}`:                     true,
+		`{"a":"\"code\""}`:                  false,
+		`{"a":"x","code":"y"}`:              true,
+		`{"a":"\u0063ode"}`:                 true, // decoded to be sure
+		`not json "access_token"`:           false,
+		`  {"registration_access_token":1}`: true,
+	} {
+		if got := mayHoldSecretMember([]byte(body)); got != want {
+			t.Errorf("mayHoldSecretMember(%s) = %v, want %v", body, got, want)
+		}
+	}
+}
