@@ -37,6 +37,53 @@ type Options struct {
 	// connection lost bytes (gaps bytes-missing, undecrypted) are
 	// treated the same way without being listed here.
 	Undecrypted []capture.Undecrypted
+	// Views, when set, keeps each exchange's HTTP view between analyses
+	// of a growing capture: the live proxy analyzes the whole capture
+	// again as it grows, and building the views (JSON bodies decoded into
+	// maps, header maps, query and form parsing) was most of each
+	// analysis. Exchanges must not change once analyzed.
+	Views *ViewCache
+}
+
+// ViewCache holds the HTTP views of exchanges across analyses, keyed by
+// the exchange's request (the live session copies exchanges before each
+// analysis, the requests stay the same). Safe for concurrent use.
+type ViewCache struct {
+	mu sync.Mutex
+	m  map[*capture.Request]cachedView
+}
+
+type cachedView struct {
+	h     HTTP
+	light bool
+}
+
+// NewViewCache returns an empty cache.
+func NewViewCache() *ViewCache { return &ViewCache{m: map[*capture.Request]cachedView{}} }
+
+// get returns the cached view of ex, renumbered for this analysis.
+func (c *ViewCache) get(ex *capture.Exchange) (HTTP, bool, bool) {
+	if c == nil || ex.Request == nil {
+		return HTTP{}, false, false
+	}
+	c.mu.Lock()
+	v, ok := c.m[ex.Request]
+	c.mu.Unlock()
+	if !ok {
+		return HTTP{}, false, false
+	}
+	v.h.ID = ex.Seq + 1
+	v.h.ex = ex
+	return v.h, v.light, true
+}
+
+func (c *ViewCache) put(ex *capture.Exchange, h *HTTP, light bool) {
+	if c == nil || ex.Request == nil {
+		return
+	}
+	c.mu.Lock()
+	c.m[ex.Request] = cachedView{h: *h, light: light}
+	c.mu.Unlock()
 }
 
 // Message is one classified exchange.
@@ -106,16 +153,26 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 	light := make([]bool, len(exs))
 	for i, ex := range exs {
 		ex.Seq = i
-		// Traffic that cannot be OAuth or MCP (static assets, plain API
-		// calls without credentials) gets a light view: parsing every
-		// body of a large capture would dominate the run.
-		if maybeOAuth(ex) {
+		h, isLight, cached := opts.Views.get(ex)
+		switch {
+		case cached:
+			https[i], light[i] = h, isLight
+		case maybeOAuth(ex):
 			https[i] = newHTTP(ex)
+		default:
+			// Traffic that cannot be OAuth or MCP (static assets, plain
+			// API calls without credentials) gets a light view: parsing
+			// every body of a large capture would dominate the run.
+			https[i] = newLightHTTP(ex)
+			light[i] = true
+		}
+		if !cached {
+			opts.Views.put(ex, &https[i], light[i])
+		}
+		if !light[i] {
 			k.learn(&https[i])
 			collectSecrets(res.Secrets, ex, &https[i])
 		} else {
-			https[i] = newLightHTTP(ex)
-			light[i] = true
 			addHeaderSecrets(res.Secrets, ex.Request.Headers)
 			if ex.Response != nil {
 				addHeaderSecrets(res.Secrets, ex.Response.Headers)
@@ -134,6 +191,7 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 				continue
 			}
 			https[i] = newHTTP(ex)
+			opts.Views.put(ex, &https[i], false)
 			collectSecrets(res.Secrets, ex, &https[i])
 		}
 		kind := classify(h, k)

@@ -79,6 +79,9 @@ type SecretSet struct {
 	values   map[string]string
 	replacer *strings.Replacer
 	form     func(string) string
+	// formed caches form(raw) per raw value: rebuilding the replacer
+	// after a new secret would otherwise hash every secret seen again.
+	formed map[string]string
 }
 
 // NewSecretSet returns an empty set whose Scrub writes Redact's form.
@@ -86,7 +89,7 @@ func NewSecretSet() *SecretSet { return NewSecretSetWith(Redact) }
 
 // NewSecretSetWith returns an empty set whose Scrub writes form(value).
 func NewSecretSetWith(form func(string) string) *SecretSet {
-	return &SecretSet{values: map[string]string{}, form: form}
+	return &SecretSet{values: map[string]string{}, form: form, formed: map[string]string{}}
 }
 
 // RedactedTokenPrefix starts every value RedactToken writes.
@@ -173,7 +176,13 @@ func (s *SecretSet) Scrub(text string) string {
 		})
 		pairs := make([]string, 0, 2*len(vals))
 		for _, v := range vals {
-			pairs = append(pairs, v, s.form(s.values[v]))
+			raw := s.values[v]
+			f, ok := s.formed[raw]
+			if !ok {
+				f = s.form(raw)
+				s.formed[raw] = f
+			}
+			pairs = append(pairs, v, f)
 		}
 		s.replacer = strings.NewReplacer(pairs...)
 	}

@@ -64,6 +64,9 @@ type Session struct {
 	exs     []*capture.Exchange
 	printed map[string]bool
 	secrets *capture.SecretSet
+	// views keeps the exchanges' analysis views between live analyses
+	// (each analyzes the whole capture again).
+	views *analyze.ViewCache
 	timer   *time.Timer
 	due     time.Time // when timer fires
 	closed  bool
@@ -131,7 +134,7 @@ func New(opts Options) *Session {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Session{opts: opts, printed: map[string]bool{}, secrets: capture.NewSecretSet()}
+	s := &Session{opts: opts, printed: map[string]bool{}, secrets: capture.NewSecretSet(), views: analyze.NewViewCache()}
 	if opts.HAR != nil {
 		s.harCond.L = &s.harMu
 		s.harDone = make(chan struct{})
@@ -336,7 +339,7 @@ func (s *Session) analyze(exs []*capture.Exchange) *analysis {
 	s.mu.Lock()
 	run := s.run
 	s.mu.Unlock()
-	res := analyze.Analyze(capture.Timeline(cp), analyze.Options{MCPRevision: s.opts.MCPRevision, ClientRun: run})
+	res := analyze.Analyze(capture.Timeline(cp), analyze.Options{MCPRevision: s.opts.MCPRevision, ClientRun: run, Views: s.views})
 	fs := s.opts.Engine.Run(res, s.opts.RunOptions)
 	fs = s.opts.Config.Override(fs)
 	kept, supp := s.opts.Baseline.Apply(fs)

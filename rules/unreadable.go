@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"cel.dev/cel-go/cel"
@@ -111,26 +113,17 @@ func unknownsFor(f *analyze.Flow) *flowUnknowns {
 			}
 		}
 	}
-	for _, n := range sortedKeys(oneFields) {
+	for _, n := range slices.Sorted(maps.Keys(oneFields)) {
 		u.legPatterns = append(u.legPatterns, cel.AttributePattern(KindFlow).QualString(n))
 	}
 	u.patterns = append(u.patterns, u.legPatterns...)
-	for _, n := range sortedKeys(flowFields) {
+	for _, n := range slices.Sorted(maps.Keys(flowFields)) {
 		if !oneFields[n] {
 			u.patterns = append(u.patterns, cel.AttributePattern(KindFlow).QualString(n))
 		}
 	}
 	u.patterns = append(u.patterns, cel.AttributePattern(VarFlows))
 	return u
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // unreadableCause re-evaluates the precondition and the condition of a

@@ -1,14 +1,12 @@
 package builtin
 
 import (
-	"fmt"
 	"net/url"
 	"slices"
 	"testing"
 
 	"github.com/oauthlint/oauthlint/analyze"
 	"github.com/oauthlint/oauthlint/capture"
-	"github.com/oauthlint/oauthlint/capture/input"
 	"github.com/oauthlint/oauthlint/rules"
 )
 
@@ -26,14 +24,8 @@ func TestSlimmingChangesNoFinding(t *testing.T) {
 	dropped := 0
 	for _, file := range files {
 		judgeFile := func(slim bool) []string {
-			exs, info, err := input.Read(file, input.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts, err := rules.ParseFixtureOptions(info.Comment)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fx := loadFixture(t, file)
+			exs, info, opts := fx.exs, fx.info, fx.opts
 			if slim {
 				for _, ex := range exs {
 					n := len(ex.Gaps)
@@ -47,11 +39,7 @@ func TestSlimmingChangesNoFinding(t *testing.T) {
 			if slim {
 				res.ReleaseUnread()
 			}
-			var out []string
-			for _, f := range engine(t).Run(res, rules.RunOptions{Packs: opts.Packs}) {
-				out = append(out, fmt.Sprintf("%s %s %s #%d %s | %s", f.Rule, f.Outcome, f.Flow, f.Anchor, f.Message, f.Fix))
-			}
-			return out
+			return findingLines(engine(t).Run(res, rules.RunOptions{Packs: opts.Packs}))
 		}
 		if full, slim := judgeFile(false), judgeFile(true); !slices.Equal(full, slim) {
 			t.Errorf("%s: findings change when unread bodies and headers are dropped:\nfull: %q\nslim: %q", file, full, slim)
@@ -124,21 +112,10 @@ func TestDeferredCompileSameFindings(t *testing.T) {
 	}
 	fired := 0
 	for _, file := range files {
-		exs, info, err := input.Read(file, input.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts, err := rules.ParseFixtureOptions(info.Comment)
-		if err != nil {
-			t.Fatal(err)
-		}
+		fx := loadFixture(t, file)
 		run := func(e *rules.Engine) []string {
-			res := analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: opts.MCPRevision, ClientRun: info.ClientRun})
-			var out []string
-			for _, f := range e.Run(res, rules.RunOptions{Packs: opts.Packs}) {
-				out = append(out, fmt.Sprintf("%s %s %s %s #%d %s | %s | %v", f.Rule, f.Outcome, f.Severity, f.Flow, f.Anchor, f.Message, f.Fix, f.Evidence))
-			}
-			return out
+			res := analyze.Analyze(capture.Timeline(fx.exs), analyze.Options{MCPRevision: fx.opts.MCPRevision, ClientRun: fx.info.ClientRun})
+			return findingLines(e.Run(res, rules.RunOptions{Packs: fx.opts.Packs}))
 		}
 		full, lazy := run(engine(t)), run(deferred)
 		if !slices.Equal(full, lazy) {
@@ -148,5 +125,43 @@ func TestDeferredCompileSameFindings(t *testing.T) {
 	}
 	if fired == 0 {
 		t.Error("no finding at all: the comparison proves nothing")
+	}
+}
+
+// The live session analyzes the whole capture again as it grows, with the
+// exchanges' views kept between analyses (analyze.ViewCache). The
+// findings must be those of an analysis from scratch: every fixture is
+// analyzed as its first half, then as a whole, through one cache, on fresh
+// copies of the exchanges each time as the session makes them.
+func TestViewCacheSameFindings(t *testing.T) {
+	files, err := rules.FixtureFiles("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := 0
+	for _, file := range files {
+		fx := loadFixture(t, file)
+		exs, info, opts := fx.exs, fx.info, fx.opts
+		run := func(exs []*capture.Exchange, views *analyze.ViewCache) []string {
+			cp := make([]*capture.Exchange, len(exs))
+			for i, ex := range exs {
+				c := *ex
+				cp[i] = &c
+			}
+			res := analyze.Analyze(capture.Timeline(cp), analyze.Options{MCPRevision: opts.MCPRevision, ClientRun: info.ClientRun, Views: views})
+			return findingLines(engine(t).Run(res, rules.RunOptions{Packs: opts.Packs}))
+		}
+		views := analyze.NewViewCache()
+		run(exs[:len(exs)/2], views)
+		hits += len(exs) / 2
+		if fresh, cached := run(exs, nil), run(exs, views); !slices.Equal(fresh, cached) {
+			t.Errorf("%s: findings differ with the views of an earlier analysis:\nfresh:  %q\ncached: %q", file, fresh, cached)
+		}
+		if again, fresh := run(exs, views), run(exs, nil); !slices.Equal(again, fresh) {
+			t.Errorf("%s: a third analysis through the cache differs", file)
+		}
+	}
+	if hits == 0 {
+		t.Error("no exchange came from the cache")
 	}
 }

@@ -456,23 +456,11 @@ func TestUnreadableOnlyWithholdsFailures(t *testing.T) {
 		}
 	}
 	for _, file := range files {
-		exs, info, err := input.Read(file, input.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts, err := rules.ParseFixtureOptions(info.Comment)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var first, last time.Time
+		fx := loadFixture(t, file)
+		exs, info, opts := fx.exs, fx.info, fx.opts
+		first, last := span(exs)
 		hosts := map[string]bool{}
 		for _, ex := range exs {
-			if first.IsZero() || ex.Start.Before(first) {
-				first = ex.Start
-			}
-			if e := ex.Start.Add(ex.Duration); e.After(last) {
-				last = e
-			}
 			hosts[ex.Request.URL.Hostname()] = true
 		}
 		var und []capture.Undecrypted
@@ -551,23 +539,9 @@ func TestMonotoneRulesStandNextToUnreadableTraffic(t *testing.T) {
 		{"RT-REPLAY-DETECT", "fire-old-token-accepted.har"},
 	} {
 		t.Run(c.rule, func(t *testing.T) {
-			exs, info, err := input.Read(filepath.Join("testdata", c.rule, c.fixture), input.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts, err := rules.ParseFixtureOptions(info.Comment)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var first, last time.Time
-			for _, ex := range exs {
-				if first.IsZero() || ex.Start.Before(first) {
-					first = ex.Start
-				}
-				if e := ex.Start.Add(ex.Duration); e.After(last) {
-					last = e
-				}
-			}
+			fx := loadFixture(t, filepath.Join("testdata", c.rule, c.fixture))
+			exs, opts := fx.exs, fx.opts
+			first, last := span(exs)
 			host := exs[len(exs)-1].Request.URL.Hostname()
 			und := []capture.Undecrypted{{Start: first.Add(-time.Second), End: last.Add(time.Second), Client: "10.0.0.5:50000",
 				Server: "10.9.9.9:443", ServerName: host, Kind: "no-keys", Reason: "no keys",
@@ -599,4 +573,47 @@ func TestMonotoneRulesStandNextToUnreadableTraffic(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fixture is a rule fixture as the tests judge it.
+type fixture struct {
+	exs  []*capture.Exchange
+	opts rules.FixtureOptions
+	info input.Info
+}
+
+func loadFixture(t *testing.T, file string) fixture {
+	t.Helper()
+	exs, info, err := input.Read(file, input.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := rules.ParseFixtureOptions(info.Comment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{exs: exs, opts: opts, info: info}
+}
+
+// span is the time from the first exchange's start to the last one's end.
+func span(exs []*capture.Exchange) (first, last time.Time) {
+	for _, ex := range exs {
+		if first.IsZero() || ex.Start.Before(first) {
+			first = ex.Start
+		}
+		if e := ex.Start.Add(ex.Duration); e.After(last) {
+			last = e
+		}
+	}
+	return first, last
+}
+
+// findingLines renders findings with everything a reader sees, for
+// comparing two runs.
+func findingLines(fs []rules.Finding) []string {
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, fmt.Sprintf("%s %s %s %s #%d %s | %s | %v", f.Rule, f.Outcome, f.Severity, f.Flow, f.Anchor, f.Message, f.Fix, f.Evidence))
+	}
+	return out
 }
