@@ -29,21 +29,9 @@ TSHARK=${TSHARK:-1}
 WORK=${WORK:-/tmp/oauthlint-bench}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-mkdir -p "$WORK/bin"
-if [[ ! -x /usr/bin/time ]]; then
-	echo "bench: /usr/bin/time is needed for peak RSS (apt-get install -y time)" >&2
-	exit 2
-fi
-if [[ $TSHARK == 1 ]] && ! command -v tshark >/dev/null; then
-	echo "bench: installing tshark (Debian package)..." >&2
-	if [[ $(id -u) == 0 ]]; then
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark) >&2 || true
-	fi
-	if ! command -v tshark >/dev/null; then
-		echo "bench: tshark is not available; running oauthlint only (TSHARK=0)" >&2
-		TSHARK=0
-	fi
-fi
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_tools
 
 echo "building oauthlint and pcapgen..." >&2
 (cd "$ROOT" && go build -o "$WORK/bin/oauthlint" ./cmd/oauthlint && go build -o "$WORK/bin/pcapgen" ./bench/pcapgen)
@@ -59,33 +47,7 @@ BYTES=$(stat -Lc %s "$CAP") # -L: the size of the capture, not of a link to it
 MB=$(awk -v b="$BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')
 cat "$CAP" >/dev/null # warm the page cache: both tools read from memory
 
-# measure OUT ERR CMD...: runs CMD under /usr/bin/time -v with its output
-# in OUT and ERR, and prints "seconds rss_kb".
-measure() {
-	local log="$WORK/time.log" out=$1 err=$2
-	shift 2
-	/usr/bin/time -v -o "$log" "$@" >"$out" 2>"$err" || true
-	awk -F': ' '
-		/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i] }
-		/User time \(seconds\)/ { cpu += $2 }
-		/System time \(seconds\)/ { cpu += $2 }
-		/Maximum resident set size/ { rss = $2 }
-		END { printf "%.3f %d %.2f\n", s, rss, cpu }' "$log"
-}
-
-best_s=""
-best_cpu=""
-best_rss=0
-for ((i = 1; i <= RUNS; i++)); do
-	read -r s rss cpu < <(measure "$WORK/oauthlint.json" "$WORK/oauthlint.stderr" \
-		"$WORK/bin/oauthlint" analyze --format json --fail-on none "$CAP")
-	echo "oauthlint run $i: ${s}s wall, ${cpu}s CPU, peak RSS $((rss / 1024)) MiB" >&2
-	if [[ -z $best_s ]] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then
-		best_s=$s
-		best_cpu=$cpu
-	fi
-	((rss > best_rss)) && best_rss=$rss
-done
+best_of "$WORK/bin/oauthlint" analyze --format json --fail-on none "$CAP"
 ours=$(grep -o '"exchanges": *[0-9]*' "$WORK/oauthlint.json" | head -1 | grep -o '[0-9]*$')
 findings=$(grep -o '"findings": *[0-9]*' "$WORK/oauthlint.json" | tail -1 | grep -o '[0-9]*$')
 

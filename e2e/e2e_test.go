@@ -11,7 +11,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/oauthlint/oauthlint/e2e/harness"
 	"github.com/oauthlint/oauthlint/e2e/manifest"
+	"github.com/oauthlint/oauthlint/internal/testbin"
 )
 
 func TestMain(m *testing.M) {
@@ -106,8 +106,7 @@ func findEnv() (env, string, bool) {
 	if err != nil {
 		return e, err.Error(), true
 	}
-	e.tools.Oauthlint = filepath.Join(bin, "oauthlint")
-	args := []string{"build", "-o", e.tools.Oauthlint}
+	var args []string
 	if raceEnabled && os.Getenv("OAUTHLINT_E2E_RACE") == "1" {
 		// The proxy under real traffic is worth checking for races now and
 		// then, but a race-built oauthlint starts about four times slower
@@ -116,10 +115,8 @@ func findEnv() (env, string, bool) {
 		// 10-minute limit on 2 cores.
 		args = append(args, "-race")
 	}
-	cmd := exec.Command("go", append(args, "./cmd/oauthlint")...)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return e, fmt.Sprintf("e2e: go build ./cmd/oauthlint: %v\n%s", err, out), true
+	if e.tools.Oauthlint, err = testbin.Build(bin, args...); err != nil {
+		return e, "e2e: " + err.Error(), true
 	}
 	e.tls = useTLS(e.tools.Oauthlint)
 	return e, "", false
@@ -250,12 +247,9 @@ func TestExternal(t *testing.T) {
 	if len(ms) == 0 {
 		t.Fatalf("no *.yaml manifest in %s", dir)
 	}
-	bin := t.TempDir()
-	oauthlint := filepath.Join(bin, "oauthlint")
-	cmd := exec.Command("go", "build", "-o", oauthlint, "./cmd/oauthlint")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/oauthlint: %v\n%s", err, out)
+	oauthlint, err := testbin.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, m := range ms {
 		t.Run(m.Name, func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"go/build"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,20 +20,15 @@ import (
 	"time"
 
 	"github.com/oauthlint/oauthlint/capture/har"
+	"github.com/oauthlint/oauthlint/internal/testbin"
 )
 
 // buildBinary builds oauthlint into a temporary directory.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "oauthlint")
-	// The go command that runs the tests, else the one on PATH.
-	gotool := filepath.Join(build.Default.GOROOT, "bin", "go")
-	if _, err := os.Stat(gotool); err != nil {
-		gotool = "go"
-	}
-	out, err := exec.Command(gotool, "build", "-o", bin, "github.com/oauthlint/oauthlint/cmd/oauthlint").CombinedOutput()
+	bin, err := testbin.Build(t.TempDir())
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }

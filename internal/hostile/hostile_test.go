@@ -28,7 +28,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +38,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/oauthlint/oauthlint/internal/pcapgen"
+	"github.com/oauthlint/oauthlint/internal/testbin"
 )
 
 var (
@@ -62,15 +62,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	bin = filepath.Join(dir, "oauthlint")
-	// The go command that runs the tests, else the one on PATH.
-	gotool := filepath.Join(build.Default.GOROOT, "bin", "go")
-	if _, err := os.Stat(gotool); err != nil {
-		gotool = "go"
-	}
-	build := exec.Command(gotool, "build", "-o", bin, "github.com/oauthlint/oauthlint/cmd/oauthlint")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	if bin, err = testbin.Build(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "hostile: cannot build oauthlint:", err)
 		os.RemoveAll(dir)
 		os.Exit(2)
