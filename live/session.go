@@ -66,7 +66,7 @@ type Session struct {
 	secrets *capture.SecretSet
 	// views keeps the exchanges' analysis views between live analyses
 	// (each analyzes the whole capture again).
-	views *analyze.ViewCache
+	views   *analyze.ViewCache
 	timer   *time.Timer
 	due     time.Time // when timer fires
 	closed  bool
