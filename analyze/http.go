@@ -193,8 +193,26 @@ func jsonObject(b []byte) map[string]any {
 }
 
 func jsonTooDeep(b []byte) bool {
-	depth, inStr, esc := 0, false, false
-	for _, c := range b {
+	depth, deep := 0, false
+	scanJSON(b, nil, func(c byte) bool {
+		switch c {
+		case '{', '[':
+			depth++
+			deep = depth > maxJSONDepth
+		case '}', ']':
+			depth--
+		}
+		return !deep
+	})
+	return deep
+}
+
+// scanJSON walks a JSON text without decoding it: str gets the raw
+// contents of each string (escapes as written), punct every byte outside
+// strings; either returning false stops the walk. Either may be nil.
+func scanJSON(b []byte, str func(raw []byte) bool, punct func(c byte) bool) {
+	inStr, esc, from := false, false, 0
+	for i, c := range b {
 		if inStr {
 			switch {
 			case esc:
@@ -203,22 +221,20 @@ func jsonTooDeep(b []byte) bool {
 				esc = true
 			case c == '"':
 				inStr = false
+				if str != nil && !str(b[from:i]) {
+					return
+				}
 			}
 			continue
 		}
-		switch c {
-		case '"':
-			inStr = true
-		case '{', '[':
-			depth++
-			if depth > maxJSONDepth {
-				return true
-			}
-		case '}', ']':
-			depth--
+		if c == '"' {
+			inStr, from = true, i+1
+			continue
+		}
+		if punct != nil && !punct(c) {
+			return
 		}
 	}
-	return false
 }
 
 // first returns the first value of a multi-valued parameter.

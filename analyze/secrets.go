@@ -149,32 +149,20 @@ func mayHoldSecretMember(b []byte) bool {
 		return true
 	}
 	var name [32]byte
-	inStr, esc, from := false, false, 0
-	for i, c := range b {
-		switch {
-		case !inStr:
-			if c == '"' {
-				inStr, from = true, i+1
-			}
-		case esc:
-			esc = false
-		case c == '\\':
-			esc = true
-		case c == '"':
-			inStr = false
-			if n := i - from; n <= maxSecretParam {
-				lower := name[:n]
-				for j, c := range b[from:i] {
-					if 'A' <= c && c <= 'Z' {
-						c += 'a' - 'A'
-					}
-					lower[j] = c
-				}
-				if secretParams[string(lower)] {
-					return true
-				}
-			}
+	found := false
+	scanJSON(b, func(raw []byte) bool {
+		if len(raw) > maxSecretParam {
+			return true
 		}
-	}
-	return false
+		lower := name[:len(raw)]
+		for j, c := range raw {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[j] = c
+		}
+		found = secretParams[string(lower)]
+		return !found
+	}, nil)
+	return found
 }

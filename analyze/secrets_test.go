@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/oauthlint/oauthlint/capture"
@@ -84,6 +85,25 @@ func TestMayHoldSecretMember(t *testing.T) {
 	} {
 		if got := mayHoldSecretMember([]byte(body)); got != want {
 			t.Errorf("mayHoldSecretMember(%s) = %v, want %v", body, got, want)
+		}
+	}
+}
+
+func TestJSONTooDeep(t *testing.T) {
+	nest := func(n int) []byte {
+		return []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+	}
+	for _, c := range []struct {
+		body string
+		want bool
+	}{
+		{string(nest(maxJSONDepth)), false},
+		{string(nest(maxJSONDepth + 1)), true},
+		{`{"a":"` + strings.Repeat("[", 100) + `"}`, false}, // brackets inside a string
+		{`{"a":"\"` + strings.Repeat("{", 100) + `"}`, false},
+	} {
+		if got := jsonTooDeep([]byte(c.body)); got != c.want {
+			t.Errorf("jsonTooDeep(%.40s…) = %v, want %v", c.body, got, c.want)
 		}
 	}
 }
