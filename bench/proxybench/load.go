@@ -277,10 +277,16 @@ func throughput(f loadFlags) (*result, error) {
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	return closedLoop(f, client, "https://"+f.upstream, func() string { return "" }, &errs{}, 0), nil
+}
+
+// closedLoop runs f.conns workers, each sending requests back to back
+// (host names each request's host; "" means base's) for f.warmup + f.dur;
+// the requests started after the warm-up count. hosts is reported as is.
+func closedLoop(f loadFlags, client *http.Client, base string, host func() string, e *errs, hosts int) *result {
 	start := time.Now()
 	measure := start.Add(f.warmup)
 	end := measure.Add(f.dur)
-	var e errs
 	lats := make([][]time.Duration, f.conns)
 	cpu := f.cpuFrom(measure)
 	var wg sync.WaitGroup
@@ -288,13 +294,13 @@ func throughput(f loadFlags) (*result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m := newMix(f.seed, uint64(w), "https://"+f.upstream)
+			m := newMix(f.seed, uint64(w), base)
 			for {
 				t0 := time.Now()
 				if !t0.Before(end) {
 					return
 				}
-				req, tok := m.next("")
+				req, tok := m.next(host())
 				err := m.do(client, req, tok)
 				if t0.Before(measure) {
 					continue
@@ -311,9 +317,9 @@ func throughput(f loadFlags) (*result, error) {
 	secs := time.Since(measure).Seconds()
 	all := slices.Concat(lats...)
 	slices.Sort(all)
-	return &result{Conns: f.conns, Seconds: round(secs), Requests: int64(len(all)), Errors: e.n.Load(), FirstErr: e.first,
+	return &result{Conns: f.conns, Seconds: round(secs), Requests: int64(len(all)), Errors: e.n.Load(), FirstErr: e.first, Hosts: hosts,
 		RPS: round(float64(len(all)) / secs), P50ms: round(percentile(all, .5)), P99ms: round(percentile(all, .99)),
-		CPUus: perReq(cpu(), len(all))}, nil
+		CPUus: perReq(cpu(), len(all))}
 }
 
 // cpuFrom samples the proxy's CPU time at t (soon after it is called)
@@ -465,7 +471,6 @@ func newConns(f loadFlags) (*result, error) {
 		}
 		return net.JoinHostPort(hostAt(f.hostBase+i), port)
 	}
-	warmup := f.warmup
 	if f.hosts > 0 {
 		// Let the proxy see every host once first.
 		var wg sync.WaitGroup
@@ -485,42 +490,7 @@ func newConns(f loadFlags) (*result, error) {
 		wg.Wait()
 		seq.Store(0)
 	}
-	start := time.Now()
-	measure := start.Add(warmup)
-	end := measure.Add(f.dur)
-	lats := make([][]time.Duration, f.conns)
-	cpu := f.cpuFrom(measure)
-	var wg sync.WaitGroup
-	for w := range f.conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m := newMix(f.seed, uint64(w), "")
-			for {
-				t0 := time.Now()
-				if !t0.Before(end) {
-					return
-				}
-				req, tok := m.next(host())
-				err := m.do(client, req, tok)
-				if t0.Before(measure) {
-					continue
-				}
-				if err != nil {
-					e.add(err)
-					continue
-				}
-				lats[w] = append(lats[w], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	secs := time.Since(measure).Seconds()
-	all := slices.Concat(lats...)
-	slices.Sort(all)
-	return &result{Conns: f.conns, Seconds: round(secs), Requests: int64(len(all)), Errors: e.n.Load(), FirstErr: e.first, Hosts: f.hosts,
-		RPS: round(float64(len(all)) / secs), P50ms: round(percentile(all, .5)), P99ms: round(percentile(all, .99)),
-		CPUus: perReq(cpu(), len(all))}, nil
+	return closedLoop(f, client, "", host, &e, f.hosts), nil
 }
 
 func round(x float64) float64 {
