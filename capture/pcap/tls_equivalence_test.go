@@ -87,20 +87,8 @@ func conformanceExchanges(t *testing.T) []*capture.Exchange {
 
 func writeTLS(t *testing.T, src []*capture.Exchange, opts tlsgen.Options, capPath, harPath string, keys *bytes.Buffer) []*capture.Exchange {
 	t.Helper()
-	f, err := os.Create(capPath)
+	out, err := tlsgen.WriteFile(capPath, keys, src, opts)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := tlsgen.NewWriter(f, keys, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := w.Write(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	hw, err := har.Create(harPath, har.WriterOptions{Creator: "tlsgen"})

@@ -27,23 +27,11 @@ func TestAnalyzeUndecryptedConnection(t *testing.T) {
 	src = src[:len(src)-1] // the re-read 20 minutes later
 	dir := t.TempDir()
 	capPath, keyPath := filepath.Join(dir, "login.pcap"), filepath.Join(dir, "keys.log")
-	f, err := os.Create(capPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var keys bytes.Buffer
-	w, err := tlsgen.NewWriter(f, &keys, tlsgen.Options{Seed: 3, PerConn: 1})
+	sent, err := tlsgen.WriteFile(capPath, &keys, src, tlsgen.Options{Seed: 3, PerConn: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent, err := w.Write(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	// One connection per exchange, four key log lines per connection.
 	lines := strings.Split(strings.TrimSpace(keys.String()), "\n")
 	var kept []string

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,32 @@ func NewWriter(w io.Writer, keylog io.Writer, opts Options) (*Writer, error) {
 
 // Close flushes the capture.
 func (w *Writer) Close() error { return w.pw.Flush() }
+
+// WriteFile writes the exchanges as a capture file at path, the key log
+// lines to keylog (nil for none), and returns the exchanges as the
+// capture holds them (see Write).
+func WriteFile(path string, keylog io.Writer, exs []*capture.Exchange, opts Options) ([]*capture.Exchange, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	w, err := NewWriter(f, keylog, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	out, err := w.Write(exs)
+	if err == nil {
+		err = w.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
 // Frames is the number of packets written.
 func (w *Writer) Frames() int64 { return w.pw.Frames }

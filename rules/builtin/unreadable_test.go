@@ -86,21 +86,9 @@ func failing(fs []rules.Finding) map[string]bool {
 func writeTLS(t *testing.T, src []*capture.Exchange, opts tlsgen.Options) (string, []byte, []*capture.Exchange) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tls.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var keys bytes.Buffer
-	w, err := tlsgen.NewWriter(f, &keys, opts)
+	out, err := tlsgen.WriteFile(path, &keys, src, opts)
 	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := w.Write(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return path, keys.Bytes(), out
