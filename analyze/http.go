@@ -94,14 +94,10 @@ func newHTTP(ex *capture.Exchange) HTTP {
 	h.RequestMediaType = req.Headers.MediaType()
 	h.RequestBody = bodyText(req.Body)
 	if len(req.Body) > 0 {
-		if strings.Contains(h.RequestMediaType, "json") || looksJSONObject(req.Body) {
+		if maybeJSONBody(h.RequestMediaType, req.Body) {
 			h.RequestJSON = jsonObject(req.Body)
 		}
-		if h.RequestMediaType == "application/x-www-form-urlencoded" || (h.RequestMediaType == "" && h.RequestJSON == nil) {
-			if f, err := url.ParseQuery(string(req.Body)); err == nil {
-				h.Form = f
-			}
-		}
+		h.Form = requestForm(h.RequestMediaType, req.Body, h.RequestJSON)
 	}
 	if r := ex.Response; r != nil {
 		h.HasResponse = true
@@ -121,6 +117,26 @@ func newHTTP(ex *capture.Exchange) HTTP {
 		}
 	}
 	return h
+}
+
+// maybeJSONBody reports whether a request body is read as JSON: its
+// media type says so, or it looks like an object.
+func maybeJSONBody(mediaType string, body []byte) bool {
+	return strings.Contains(mediaType, "json") || looksJSONObject(body)
+}
+
+// requestForm is a request body read as a form: when its media type says
+// so, or when it has none and is not a JSON object (obj, the body read as
+// JSON, is nil); else nil.
+func requestForm(mediaType string, body []byte, obj map[string]any) map[string][]string {
+	if mediaType != "application/x-www-form-urlencoded" && (mediaType != "" || obj != nil) {
+		return nil
+	}
+	f, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 func endpointOf(u *url.URL) string {

@@ -21,13 +21,19 @@ var secretParams = map[string]bool{
 // collectSecrets records every credential in an exchange, whatever kind
 // it is, so that outputs can be scrubbed of them.
 func collectSecrets(s *capture.SecretSet, ex *capture.Exchange, h *HTTP) {
+	collectSecretsFrom(s, ex, h.Query, h.Form, h.RequestJSON, h.ResponseJSON)
+}
+
+// collectSecretsFrom records the credentials of an exchange given its
+// query, form and JSON bodies as read (nil when absent).
+func collectSecretsFrom(s *capture.SecretSet, ex *capture.Exchange, query, form map[string][]string, reqJSON, respJSON map[string]any) {
 	addHeaderSecrets(s, ex.Request.Headers)
-	addParams(s, h.Query)
-	addParams(s, h.Form)
-	addJSON(s, h.RequestJSON, 0)
+	addParams(s, query)
+	addParams(s, form)
+	addJSON(s, reqJSON, 0)
 	if ex.Response != nil {
 		addHeaderSecrets(s, ex.Response.Headers)
-		addJSON(s, h.ResponseJSON, 0)
+		addJSON(s, respJSON, 0)
 		if loc := ex.Response.Headers.Get("Location"); loc != "" {
 			if u, err := url.Parse(loc); err == nil {
 				addParams(s, queryMap(u.RawQuery))
@@ -95,37 +101,24 @@ func addJSON(s *capture.SecretSet, m map[string]any, depth int) {
 // (most API responses hold none), the other parts are read directly.
 func CollectSecrets(s *capture.SecretSet, ex *capture.Exchange) {
 	req := ex.Request
-	addHeaderSecrets(s, req.Headers)
+	var query, form map[string][]string
+	var reqJSON, respJSON map[string]any
 	if req.URL != nil {
-		addParams(s, queryMap(req.URL.RawQuery))
+		query = queryMap(req.URL.RawQuery)
 	}
 	if len(req.Body) > 0 {
 		mt := req.Headers.MediaType()
-		var obj map[string]any
 		// Without a media type the form is read only when the body is not
 		// JSON: decode to know.
-		if (strings.Contains(mt, "json") || looksJSONObject(req.Body)) && (mt == "" || mayHoldSecretMember(req.Body)) {
-			obj = jsonObject(req.Body)
-			addJSON(s, obj, 0)
+		if maybeJSONBody(mt, req.Body) && (mt == "" || mayHoldSecretMember(req.Body)) {
+			reqJSON = jsonObject(req.Body)
 		}
-		if mt == "application/x-www-form-urlencoded" || (mt == "" && obj == nil) {
-			if f, err := url.ParseQuery(string(req.Body)); err == nil {
-				addParams(s, f)
-			}
-		}
+		form = requestForm(mt, req.Body, reqJSON)
 	}
-	if r := ex.Response; r != nil {
-		addHeaderSecrets(s, r.Headers)
-		if mayHoldSecretMember(r.Body) {
-			addJSON(s, jsonObject(r.Body), 0)
-		}
-		if loc := r.Headers.Get("Location"); loc != "" {
-			if u, err := url.Parse(loc); err == nil {
-				addParams(s, queryMap(u.RawQuery))
-				addParams(s, queryMap(u.Fragment))
-			}
-		}
+	if r := ex.Response; r != nil && mayHoldSecretMember(r.Body) {
+		respJSON = jsonObject(r.Body)
 	}
+	collectSecretsFrom(s, ex, query, form, reqJSON, respJSON)
 }
 
 // maxSecretParam is the length of the longest name in secretParams.
