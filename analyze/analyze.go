@@ -124,9 +124,6 @@ func (r *Result) Memo(key string, build func() any) any {
 	return v
 }
 
-// Analyze classifies and correlates the exchanges of a merged timeline
-// (see capture.Timeline). It never fails: what it cannot make sense of is
-// classified "other".
 // ReleaseUnread drops the headers and bodies of the exchanges the
 // analysis gave a light view (traffic that cannot be OAuth or MCP, not
 // named by any metadata): once Analyze has collected their secrets for
@@ -146,6 +143,9 @@ func (r *Result) ReleaseUnread() {
 	r.light = nil
 }
 
+// Analyze classifies and correlates the exchanges of a merged timeline
+// (see capture.Timeline). It never fails: what it cannot make sense of is
+// classified "other".
 func Analyze(exs []*capture.Exchange, opts Options) *Result {
 	res := &Result{Exchanges: exs, Secrets: capture.NewSecretSet(), ClientRun: opts.ClientRun}
 	k := newKnowledge()
