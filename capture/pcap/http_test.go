@@ -446,19 +446,11 @@ func TestH2PriorKnowledge(t *testing.T) {
 	var cl, sv bytes.Buffer
 	cl.WriteString(http2.ClientPreface)
 	cf, sf := http2.NewFramer(&cl, nil), http2.NewFramer(&sv, nil)
-	block := func(fs ...string) []byte {
-		var b bytes.Buffer
-		e := hpack.NewEncoder(&b)
-		for i := 0; i < len(fs); i += 2 {
-			e.WriteField(hpack.HeaderField{Name: fs[i], Value: fs[i+1]})
-		}
-		return b.Bytes()
-	}
 	cf.WriteSettings()
-	cf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: block(":method", "POST", ":scheme", "http", ":authority", "as.test", ":path", "/token", "content-type", "application/x-www-form-urlencoded")})
+	cf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: hpackBlock(":method", "POST", ":scheme", "http", ":authority", "as.test", ":path", "/token", "content-type", "application/x-www-form-urlencoded")})
 	cf.WriteData(1, true, []byte("grant_type=client_credentials"))
 	sf.WriteSettings()
-	sf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: block(":status", "200", "content-type", "application/json", "content-encoding", "gzip")})
+	sf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: hpackBlock(":status", "200", "content-type", "application/json", "content-encoding", "gzip")})
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
 	zw.Write([]byte(`{"access_token":"x"}`))
@@ -486,6 +478,16 @@ func TestResponseUntilCloseCutByCaptureEnd(t *testing.T) {
 	wantSummary(t, exs, "GET http://s.test/stream 200 body=data: 1\n\n [response-body]\n")
 }
 
+// hpackBlock encodes name, value, name, value, … as one header block.
+func hpackBlock(fs ...string) []byte {
+	var b bytes.Buffer
+	e := hpack.NewEncoder(&b)
+	for i := 0; i < len(fs); i += 2 {
+		e.WriteField(hpack.HeaderField{Name: fs[i], Value: fs[i+1]})
+	}
+	return b.Bytes()
+}
+
 // h2Conversation is a cleartext HTTP/2 connection (prior knowledge) of
 // one stream: a request with reqFields (END_STREAM) and, when respFields
 // is not nil, a response with them and the body "body".
@@ -494,19 +496,11 @@ func h2Conversation(t *testing.T, reqFields, respFields []string) ([]*capture.Ex
 	var cl, sv bytes.Buffer
 	cl.WriteString(http2.ClientPreface)
 	cf, sf := http2.NewFramer(&cl, nil), http2.NewFramer(&sv, nil)
-	block := func(fs ...string) []byte {
-		var b bytes.Buffer
-		e := hpack.NewEncoder(&b)
-		for i := 0; i < len(fs); i += 2 {
-			e.WriteField(hpack.HeaderField{Name: fs[i], Value: fs[i+1]})
-		}
-		return b.Bytes()
-	}
 	cf.WriteSettings()
-	cf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, EndStream: true, BlockFragment: block(reqFields...)})
+	cf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, EndStream: true, BlockFragment: hpackBlock(reqFields...)})
 	sf.WriteSettings()
 	if respFields != nil {
-		sf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: block(respFields...)})
+		sf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: hpackBlock(respFields...)})
 		sf.WriteData(1, true, []byte("body"))
 	}
 	b := newCap(t)
