@@ -17,12 +17,7 @@ func registeredOnly(t *testing.T) []*capture.Exchange {
 	t.Helper()
 	h := hb.New("mitmproxy", "11.0.2", time.Time{})
 	f := hb.Scenario{Seed: 5, Revision: "2025-11-25"}.Build(h)
-	for i, e := range h.Entries {
-		if e == f.Authorize {
-			h.Entries = h.Entries[:i]
-			break
-		}
-	}
+	h.TruncateFrom(f.Authorize)
 	return readHAR(t, "cut.har", h.Marshal())
 }
 

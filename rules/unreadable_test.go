@@ -16,12 +16,7 @@ import (
 func TestRulesNextToUnreadableTraffic(t *testing.T) {
 	h := hb.New("mitmproxy", "11.0.2", time.Time{})
 	f := hb.Scenario{Seed: 5, Revision: "2025-11-25"}.Build(h)
-	for i, e := range h.Entries {
-		if e == f.Authorize {
-			h.Entries = h.Entries[:i]
-			break
-		}
-	}
+	h.TruncateFrom(f.Authorize)
 	exs, _, err := har.Read(strings.NewReader(string(h.Marshal())), "cut.har", har.Options{})
 	if err != nil {
 		t.Fatal(err)

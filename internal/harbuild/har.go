@@ -72,6 +72,16 @@ func (h *HAR) Add(e *Entry) *Entry {
 	return e
 }
 
+// TruncateFrom drops e and every later entry: the capture stops there.
+func (h *HAR) TruncateFrom(e *Entry) {
+	for i, x := range h.Entries {
+		if x == e {
+			h.Entries = h.Entries[:i]
+			return
+		}
+	}
+}
+
 // Wait advances the clock (user think time, token lifetime…).
 func (h *HAR) Wait(d time.Duration) { h.clock = h.clock.Add(d) }
 
