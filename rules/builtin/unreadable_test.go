@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,26 +108,11 @@ type frame struct {
 // is the sender of its first packet.
 func frames(t *testing.T, path string) []frame {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	link, pkts := packets(t, path)
 	clients := map[string]string{}
 	var out []frame
-	for n := 1; ; n++ {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
+	for i, pk := range pkts {
+		p := gopacket.NewPacket(pk.data, link, gopacket.Default)
 		ipl, tcpl := p.NetworkLayer(), p.Layer(layers.LayerTypeTCP)
 		if ipl == nil || tcpl == nil {
 			continue
@@ -146,23 +132,45 @@ func frames(t *testing.T, path string) []frame {
 		if !cl {
 			conn = dst + " -> " + src
 		}
-		out = append(out, frame{n: n, ts: ci.Timestamp, conn: conn, fromClient: cl, payload: len(tcp.Payload)})
+		out = append(out, frame{n: i + 1, ts: pk.ci.Timestamp, conn: conn, fromClient: cl, payload: len(tcp.Payload)})
 	}
 	return out
+}
+
+type packet struct {
+	data []byte
+	ci   gopacket.CaptureInfo
+}
+
+// packets reads every packet of a pcap file.
+func packets(t *testing.T, path string) (layers.LinkType, []packet) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []packet
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			return r.LinkType(), out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, packet{data, ci})
+	}
 }
 
 // dropFrames rewrites a capture without the given frames.
 func dropFrames(t *testing.T, path string, drop ...int) string {
 	t.Helper()
-	in, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	r, err := pcapgo.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	link, pkts := packets(t, path)
 	outPath := strings.TrimSuffix(path, ".pcap") + fmt.Sprintf("-without-%v.pcap", drop)
 	out, err := os.Create(outPath)
 	if err != nil {
@@ -170,23 +178,12 @@ func dropFrames(t *testing.T, path string, drop ...int) string {
 	}
 	defer out.Close()
 	w := pcapgo.NewWriterNanos(out)
-	if err := w.WriteFileHeader(65535, r.LinkType()); err != nil {
+	if err := w.WriteFileHeader(65535, link); err != nil {
 		t.Fatal(err)
 	}
-	skip := map[int]bool{}
-	for _, d := range drop {
-		skip[d] = true
-	}
-	for n := 1; ; n++ {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !skip[n] {
-			if err := w.WritePacket(ci, data); err != nil {
+	for i, pk := range pkts {
+		if !slices.Contains(drop, i+1) {
+			if err := w.WritePacket(pk.ci, pk.data); err != nil {
 				t.Fatal(err)
 			}
 		}
