@@ -27,6 +27,9 @@ type Writer struct {
 	redact func(string) string
 	closed bool
 	run    *capture.ClientRun
+	// buf and enc build the entries of AddAll (under mu).
+	buf bytes.Buffer
+	enc *json.Encoder
 }
 
 // WriterOptions tune a Writer.
@@ -66,28 +69,65 @@ func Create(path string, opts WriterOptions) (*Writer, error) {
 
 // Add appends one exchange.
 func (w *Writer) Add(ex *capture.Exchange) error {
-	e := w.entry(ex)
-	data, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("har: %w", err)
-	}
+	return w.AddAll([]*capture.Exchange{ex})
+}
+
+// AddAll appends exchanges in order, in as few writes as it can: the
+// live proxy writes what arrived while it wrote the last batch, and a
+// write per entry cost more than building the entry. Entries are
+// gathered up to writeChunk bytes per write (in one buffer, reused), and
+// every write ends with a whole entry, so the file stays readable up to
+// its last complete entry at every moment.
+func (w *Writer) AddAll(exs []*capture.Exchange) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return fmt.Errorf("har: writer closed")
 	}
-	buf := make([]byte, 0, len(data)+2)
-	if w.n > 0 {
-		buf = append(buf, ',')
+	if w.enc == nil {
+		w.enc = json.NewEncoder(&w.buf)
 	}
-	buf = append(buf, '\n')
-	buf = append(buf, data...)
-	if _, err := w.f.Write(buf); err != nil {
-		return fmt.Errorf("har: %w", err)
+	defer func() {
+		w.buf.Reset()
+		if w.buf.Cap() > 4*writeChunk {
+			// A huge entry went through: do not keep its room.
+			w.buf = bytes.Buffer{}
+		}
+	}()
+	pending := 0 // entries in buf
+	flush := func() error {
+		if _, err := w.f.Write(w.buf.Bytes()); err != nil {
+			return fmt.Errorf("har: %w", err)
+		}
+		w.buf.Reset()
+		w.n += pending
+		pending = 0
+		return nil
 	}
-	w.n++
-	return nil
+	for _, ex := range exs {
+		if w.n+pending > 0 {
+			w.buf.WriteByte(',')
+		}
+		w.buf.WriteByte('\n')
+		if err := w.enc.Encode(w.entry(ex)); err != nil {
+			return fmt.Errorf("har: %w", err)
+		}
+		w.buf.Truncate(w.buf.Len() - 1) // Encode's newline
+		pending++
+		if w.buf.Len() >= writeChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if pending == 0 {
+		return nil
+	}
+	return flush()
 }
+
+// writeChunk is about how many bytes AddAll gathers before it writes.
+const writeChunk = 256 << 10
 
 // Entries returns the number of entries written.
 func (w *Writer) Entries() int {

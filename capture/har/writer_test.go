@@ -61,6 +61,64 @@ func TestWriterRoundTrip(t *testing.T) {
 	}
 }
 
+// Batches and single entries, in any mix, make the same file as adding
+// the entries one by one: byte for byte, so a batch changes nothing but
+// the number of writes.
+func TestWriterAddAllSameBytes(t *testing.T) {
+	write := func(name string, add func(w *Writer, exs []*capture.Exchange)) []byte {
+		p := filepath.Join(t.TempDir(), name)
+		w, err := Create(p, WriterOptions{Creator: "oauthlint", Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exs []*capture.Exchange
+		for range 3 {
+			exs = append(exs, sampleExchanges()...)
+		}
+		// Entries larger than a write chunk, so that AddAll writes
+		// several times within one call.
+		for _, i := range []int{1, 4, 5} {
+			big := *exs[i]
+			big.Response = &capture.Response{Status: 200, Headers: capture.Headers{{Name: "Content-Type", Value: "text/plain"}},
+				Body: []byte(strings.Repeat("x", writeChunk/2+i))}
+			exs[i] = &big
+		}
+		add(w, exs)
+		if n := w.Entries(); n != len(exs) {
+			t.Errorf("%s: %d entries counted, want %d", name, n, len(exs))
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	one := write("one.har", func(w *Writer, exs []*capture.Exchange) {
+		for _, ex := range exs {
+			if err := w.Add(ex); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	mixed := write("mixed.har", func(w *Writer, exs []*capture.Exchange) {
+		for _, part := range [][]*capture.Exchange{exs[:4], exs[4:5], nil, exs[5:]} {
+			if err := w.AddAll(part); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if string(one) != string(mixed) {
+		t.Errorf("batches wrote another file:\n%s\n---\n%s", mixed, one)
+	}
+	exs, info, err := Read(strings.NewReader(string(mixed)), "mixed.har", Options{})
+	if err != nil || info.Truncated || len(exs) != 9 {
+		t.Fatalf("read back: %v truncated=%v n=%d", err, info.Truncated, len(exs))
+	}
+}
+
 // A capture killed before Close still reads: every entry written is there.
 func TestWriterKilledBeforeClose(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "cap.har")
