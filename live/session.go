@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -80,6 +81,10 @@ type Session struct {
 	// that fires meanwhile sets again instead, and the running analysis
 	// schedules the next when it ends).
 	analyzing, again bool
+	// judged holds the content (flowContent) of every flow a live
+	// analysis judged.
+	judgedMu sync.Mutex
+	judged   map[string]bool
 	// final is Close's analysis of the whole capture, which Analyze
 	// returns rather than analyzing the same capture again.
 	final *analysis
@@ -134,7 +139,7 @@ func New(opts Options) *Session {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Session{opts: opts, printed: map[string]bool{}, secrets: capture.NewSecretSet(), views: analyze.NewViewCache()}
+	s := &Session{opts: opts, printed: map[string]bool{}, judged: map[string]bool{}, secrets: capture.NewSecretSet(), views: analyze.NewViewCache()}
 	if opts.HAR != nil {
 		s.harCond.L = &s.harMu
 		s.harDone = make(chan struct{})
@@ -200,12 +205,10 @@ func (s *Session) writeHAR() {
 				analyze.CollectSecrets(s.opts.HARSecrets, ex)
 			}
 		}
-		for _, ex := range batch {
-			if err := s.opts.HAR.Add(ex); err != nil {
-				s.mu.Lock()
-				s.errs = append(s.errs, err)
-				s.mu.Unlock()
-			}
+		if err := s.opts.HAR.AddAll(batch); err != nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, err)
+			s.mu.Unlock()
 		}
 		cost = time.Since(t0)
 		if closed && len(batch) == 0 {
@@ -324,11 +327,13 @@ func (s *Session) Analyze() (*analyze.Result, []rules.Finding, []rules.Suppresse
 	}
 	exs := append([]*capture.Exchange(nil), s.exs...)
 	s.mu.Unlock()
-	a := s.analyze(exs)
+	a := s.analyze(exs, nil)
 	return a.res, a.fs, a.supp
 }
 
-func (s *Session) analyze(exs []*capture.Exchange) *analysis {
+// analyze runs the whole pipeline on exs. judge, when set, picks the
+// flows the rules look at (see rules.RunOptions.Judge); nil judges all.
+func (s *Session) analyze(exs []*capture.Exchange, judge func(*analyze.Result) func(*analyze.Flow) bool) *analysis {
 	// Timeline renumbers exchanges; copy them so concurrent readers of
 	// the recorded ones are not disturbed.
 	cp := make([]*capture.Exchange, len(exs))
@@ -340,30 +345,71 @@ func (s *Session) analyze(exs []*capture.Exchange) *analysis {
 	run := s.run
 	s.mu.Unlock()
 	res := analyze.Analyze(capture.Timeline(cp), analyze.Options{MCPRevision: s.opts.MCPRevision, ClientRun: run, Views: s.views})
-	fs := s.opts.Engine.Run(res, s.opts.RunOptions)
+	ro := s.opts.RunOptions
+	if judge != nil {
+		ro.Judge = judge(res)
+	}
+	fs := s.opts.Engine.Run(res, ro)
 	fs = s.opts.Config.Override(fs)
 	kept, supp := s.opts.Baseline.Apply(fs)
 	return &analysis{res: res, fs: kept, supp: supp, n: len(exs), run: run}
 }
 
+// flowContent identifies what a flow held when it was judged: the proxy
+// sequence numbers of its exchanges, and whether it had completed. A
+// live analysis judges a decided flow again only when this changed.
+func flowContent(f *analyze.Flow) string {
+	var b []byte
+	if f.Complete {
+		b = append(b, 'c')
+	}
+	for _, st := range f.Steps() {
+		b = strconv.AppendInt(append(b, ' '), st.Ex.Ref.ProxySeq, 10)
+	}
+	return string(b)
+}
+
 // report prints the findings of decided flows not printed before and
-// returns the analysis (nil if there was none to make).
+// returns the analysis (nil if there was none to make). A live (not
+// final) analysis judges only the flows that are decided and changed
+// since they were last judged: rules cost most of an analysis, and a
+// capture under load holds thousands of flows that no longer change.
+// Close's final analysis judges every flow.
 func (s *Session) report(exs []*capture.Exchange, final bool) *analysis {
 	if s.opts.Out == nil && !final {
 		return nil
 	}
-	a := s.analyze(exs)
-	res, fs := a.res, a.fs
 	now := s.opts.Now()
 	decided := map[string]bool{}
-	for _, f := range res.Flows {
-		last := time.Time{}
-		for _, st := range f.Steps() {
-			if st.Ex.Start.After(last) {
-				last = st.Ex.Start
+	var judge func(*analyze.Result) func(*analyze.Flow) bool
+	if !final {
+		judge = func(res *analyze.Result) func(*analyze.Flow) bool {
+			for _, f := range res.Flows {
+				if s.isDecided(f, now) {
+					decided[f.ID] = true
+				}
+			}
+			return func(f *analyze.Flow) bool {
+				if !decided[f.ID] {
+					return false
+				}
+				k := flowContent(f)
+				s.judgedMu.Lock()
+				defer s.judgedMu.Unlock()
+				if s.judged[k] {
+					return false
+				}
+				s.judged[k] = true
+				return true
 			}
 		}
-		decided[f.ID] = final || f.Complete || now.Sub(last) >= s.opts.Quiet
+	}
+	a := s.analyze(exs, judge)
+	res, fs := a.res, a.fs
+	if final {
+		for _, f := range res.Flows {
+			decided[f.ID] = true
+		}
 	}
 	scrub := res.Secrets.Scrub
 	if s.opts.ShowSecrets {
@@ -421,4 +467,19 @@ func (s *Session) Close() {
 	s.mu.Lock()
 	s.final = a
 	s.mu.Unlock()
+}
+
+// isDecided says whether a flow's findings can be printed: it completed,
+// or it has been quiet for opts.Quiet.
+func (s *Session) isDecided(f *analyze.Flow, now time.Time) bool {
+	if f.Complete {
+		return true
+	}
+	last := time.Time{}
+	for _, st := range f.Steps() {
+		if st.Ex.Start.After(last) {
+			last = st.Ex.Start
+		}
+	}
+	return now.Sub(last) >= s.opts.Quiet
 }

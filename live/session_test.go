@@ -179,3 +179,89 @@ func TestAnalysisCost(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveAnalysisJudgesChangedDecidedFlowsOnly: a live analysis judges a
+// flow once it is decided, not again while it stays the same, again when
+// it grows; an undecided flow is not judged; the final analysis judges
+// everything. Findings are printed once throughout.
+func TestLiveAnalysisJudgesChangedDecidedFlowsOnly(t *testing.T) {
+	r, issues := rules.Parse("state.yaml", []byte(`id: AZ-STATE
+engine: 1
+title: no state
+severity: medium
+party: client
+packs: [oauth2]
+applies-to: [authorize]
+condition: "!authorize.has_state"
+message: the authorization request has no state
+fix: send state
+references: ["RFC 6749 §10.12"]
+`))
+	if len(issues) > 0 {
+		t.Fatal(issues)
+	}
+	eng, err := rules.Compile([]*rules.Rule{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hb.New("t", "1", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+	sc := hb.Scenario{Seed: 3, Revision: "2025-11-25", NoState: true, ChallengeScope: "mcp:read", PRMScopes: []string{"mcp:read"},
+		AuthScope: hb.Str("mcp:read"), DCRScope: hb.Str("mcp:read"), TokenScopeInResponse: true}
+	sc.Build(h)
+	exs, _, err := har.Read(strings.NewReader(string(h.Marshal())), "x.har", har.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ex := range exs {
+		ex.Ref.ProxySeq = int64(i + 1)
+	}
+	last := exs[len(exs)-1]
+	if last.Request.Headers.Get("Authorization") == "" {
+		t.Fatalf("the scenario's last exchange is not a resource call with the token: %s %s", last.Request.Method, last.Request.URL)
+	}
+	var out syncBuf
+	sess := New(Options{Engine: eng, MCPRevision: "auto", Out: &out, Quiet: time.Hour,
+		Now: func() time.Time { return time.Date(2026, 11, 20, 9, 0, 1, 0, time.UTC) }})
+	fails := func(a *analysis) int {
+		n := 0
+		for _, f := range a.fs {
+			if f.Outcome == rules.Fail {
+				n++
+			}
+		}
+		return n
+	}
+	// Before the token response the flow is neither complete nor quiet
+	// (Quiet is an hour): not judged.
+	tok := -1
+	for i, ex := range exs {
+		if ex.Request.Method == "POST" && strings.Contains(ex.Request.URL.Path, "token") {
+			tok = i
+		}
+	}
+	if tok < 0 {
+		t.Fatal("no token request in the scenario")
+	}
+	if a := sess.report(exs[:tok], false); fails(a) != 0 {
+		t.Errorf("an undecided flow was judged: %v", a.fs)
+	}
+	if a := sess.report(exs, false); fails(a) != 1 {
+		t.Errorf("the completed flow was not judged: %v", a.fs)
+	}
+	if a := sess.report(exs, false); fails(a) != 0 {
+		t.Errorf("an unchanged flow was judged again: %v", a.fs)
+	}
+	again := *last
+	again.Ref.ProxySeq = int64(len(exs) + 1)
+	again.Start = last.Start.Add(time.Second)
+	grown := append(append([]*capture.Exchange(nil), exs...), &again)
+	if a := sess.report(grown, false); fails(a) != 1 {
+		t.Errorf("a flow that grew was not judged again: %v", a.fs)
+	}
+	if a := sess.report(grown, true); fails(a) != 1 {
+		t.Errorf("the final analysis did not judge every flow: %v", a.fs)
+	}
+	if n := strings.Count(out.String(), "AZ-STATE"); n != 1 {
+		t.Errorf("AZ-STATE printed %d times:\n%s", n, out.String())
+	}
+}

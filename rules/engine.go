@@ -269,6 +269,11 @@ type RunOptions struct {
 	// ExtraPacks are active on every flow in automatic mode (custom packs
 	// loaded with --rules).
 	ExtraPacks []string
+	// Judge, when set, limits evaluation to the flows it accepts (the
+	// others still inform the judged ones: related flows, capture-wide
+	// indexes). The live proxy judges only the flows that changed since
+	// it last looked.
+	Judge func(*analyze.Flow) bool
 }
 
 // ActivePacks returns the packs evaluated for a flow.
@@ -296,10 +301,16 @@ func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
 	// Flows are judged independently (rules are pure functions of the
 	// analysis), so they are spread over the CPUs; results are gathered
 	// in flow order, so the output does not depend on scheduling.
+	judged := make([]int, 0, len(res.Flows))
+	for i, f := range res.Flows {
+		if opts.Judge == nil || opts.Judge(f) {
+			judged = append(judged, i)
+		}
+	}
 	perFlow := make([][]Finding, len(res.Flows))
 	var wg sync.WaitGroup
 	next := make(chan int)
-	workers := min(runtime.GOMAXPROCS(0), len(res.Flows))
+	workers := min(runtime.GOMAXPROCS(0), len(judged))
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -321,7 +332,7 @@ func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
 			}
 		}()
 	}
-	for i := range res.Flows {
+	for _, i := range judged {
 		next <- i
 	}
 	close(next)
