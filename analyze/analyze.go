@@ -158,7 +158,7 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 		case cached:
 			https[i], light[i] = h, isLight
 		case maybeOAuth(ex):
-			https[i] = newHTTP(ex)
+			https[i] = newHTTPDeferred(ex)
 		default:
 			// Traffic that cannot be OAuth or MCP (static assets, plain
 			// API calls without credentials) gets a light view: parsing
@@ -170,6 +170,13 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 			opts.Views.put(ex, &https[i], light[i])
 		}
 		if !light[i] {
+			// What learn and collectSecrets read of the response's
+			// JSON: metadata documents, and any body that may hold a
+			// credential.
+			if h := &https[i]; h.responseJSONPending && (isASMPath(h.Path) || mayHoldSecretMember(ex.Response.Body)) {
+				h.decodeResponseJSON()
+				opts.Views.put(ex, h, false)
+			}
 			k.learn(&https[i])
 			collectSecrets(res.Secrets, ex, &https[i])
 		} else {
@@ -195,6 +202,10 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 			collectSecrets(res.Secrets, ex, &https[i])
 		}
 		kind := classify(h, k)
+		if h.responseJSONPending && needsResponseJSON(kind, h) {
+			h.decodeResponseJSON()
+			opts.Views.put(ex, h, false)
+		}
 		m := &Message{Kind: kind, HTTP: h}
 		switch kind {
 		case KindPRM:

@@ -59,6 +59,9 @@ type HTTP struct {
 	Sanitized bool     `cel:"sanitized"`
 
 	ex *capture.Exchange
+	// responseJSONPending: the response body has not been decoded as
+	// JSON yet (decodeResponseJSON).
+	responseJSONPending bool
 }
 
 // Exchange returns the captured exchange behind the view (nil when the
@@ -69,6 +72,16 @@ func (h *HTTP) Exchange() *capture.Exchange { return h.ex }
 const maxViewBody = 1 << 20
 
 func newHTTP(ex *capture.Exchange) HTTP {
+	h := newHTTPDeferred(ex)
+	h.decodeResponseJSON()
+	return h
+}
+
+// newHTTPDeferred is newHTTP without decoding the response body as JSON:
+// Analyze decodes it only when something reads it (see
+// needsResponseJSON). The JSON list of a plain API call is by far the
+// costliest part of a view, and nothing looks into it.
+func newHTTPDeferred(ex *capture.Exchange) HTTP {
 	req := ex.Request
 	u := req.URL
 	h := HTTP{
@@ -105,10 +118,7 @@ func newHTTP(ex *capture.Exchange) HTTP {
 		h.ResponseHeaders = r.Headers.Map()
 		h.ResponseMediaType = r.Headers.MediaType()
 		h.ResponseBody = bodyText(r.Body)
-		if obj := jsonObject(r.Body); obj != nil {
-			h.ResponseJSON = obj
-			h.ResponseJSONValid = true
-		}
+		h.responseJSONPending = len(r.Body) > 0
 	}
 	for _, g := range ex.Gaps {
 		h.Gaps = append(h.Gaps, string(g.Kind))
@@ -225,30 +235,48 @@ func jsonTooDeep(b []byte) bool {
 
 // scanJSON walks a JSON text without decoding it: str gets the raw
 // contents of each string (escapes as written), punct every byte outside
-// strings; either returning false stops the walk. Either may be nil.
+// strings; either returning false stops the walk. Either may be nil. An
+// unterminated string ends the walk without a call for it. Strings (and,
+// without punct, the text between them) are skipped with bytes.IndexByte
+// rather than byte by byte: the walk runs over every body the live proxy
+// records.
 func scanJSON(b []byte, str func(raw []byte) bool, punct func(c byte) bool) {
-	inStr, esc, from := false, false, 0
-	for i, c := range b {
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				if str != nil && !str(b[from:i]) {
+	i := 0
+	for i < len(b) {
+		if punct == nil {
+			j := bytes.IndexByte(b[i:], '"')
+			if j < 0 {
+				return
+			}
+			i += j
+		} else if c := b[i]; c != '"' {
+			if !punct(c) {
+				return
+			}
+			i++
+			continue
+		}
+		// b[i] opens a string: find the quote that closes it, the first
+		// one not escaped (preceded by an even run of backslashes).
+		from, k := i+1, i+1
+		for {
+			j := bytes.IndexByte(b[k:], '"')
+			if j < 0 {
+				return
+			}
+			end := k + j
+			n := 0
+			for p := end - 1; p >= from && b[p] == '\\'; p-- {
+				n++
+			}
+			if n%2 == 0 {
+				if str != nil && !str(b[from:end]) {
 					return
 				}
+				i = end + 1
+				break
 			}
-			continue
-		}
-		if c == '"' {
-			inStr, from = true, i+1
-			continue
-		}
-		if punct != nil && !punct(c) {
-			return
+			k = end + 1
 		}
 	}
 }
@@ -401,4 +429,38 @@ func maybeOAuth(ex *capture.Exchange) bool {
 		}
 	}
 	return false
+}
+
+// decodeResponseJSON sets ResponseJSON and ResponseJSONValid from the
+// response body if that was put off; it reports whether it decoded.
+func (h *HTTP) decodeResponseJSON() bool {
+	if !h.responseJSONPending {
+		return false
+	}
+	h.responseJSONPending = false
+	if obj := jsonObject(h.ex.Response.Body); obj != nil {
+		h.ResponseJSON = obj
+		h.ResponseJSONValid = true
+	}
+	return true
+}
+
+// needsResponseJSON says whether anything reads the response body of an
+// exchange of this kind as JSON. Everything but traffic classified as
+// other does, except the successful answers of a resource server to calls
+// that are not MCP (REST APIs behind the same token): their bodies are
+// read as text by the rules, and as JSON only when they are a JSON-RPC
+// message or carry an "error" member.
+func needsResponseJSON(kind Kind, h *HTTP) bool {
+	switch kind {
+	case KindOther:
+		return false
+	case KindResource:
+		if h.Status >= 300 || !h.responseJSONPending {
+			return true
+		}
+		b := h.ex.Response.Body
+		return bytes.Contains(b, []byte(`"jsonrpc"`)) || bytes.Contains(b, []byte(`"error"`))
+	}
+	return true
 }

@@ -107,3 +107,38 @@ func TestJSONTooDeep(t *testing.T) {
 		}
 	}
 }
+
+// A resource server's answers are decoded as JSON only when something
+// reads them (needsResponseJSON): a plain API list stays undecoded, a
+// JSON-RPC message, an error body and a non-2xx answer are decoded, and
+// a credential in an undecoded body is still collected for redaction.
+func TestResourceResponseJSONDecodedOnlyWhenRead(t *testing.T) {
+	u, _ := url.Parse("https://api.example/items")
+	json := capture.Headers{{Name: "Content-Type", Value: "application/json"}}
+	call := func(status int, body string) *capture.Exchange {
+		return &capture.Exchange{
+			Request: &capture.Request{Method: "GET", URL: u,
+				Headers: capture.Headers{{Name: "Host", Value: "api.example"}, {Name: "Authorization", Value: "Bearer tok-api-call"}}},
+			Response: &capture.Response{Status: status, Headers: json, Body: []byte(body)}}
+	}
+	exs := []*capture.Exchange{
+		call(200, `{"items":[{"id":1,"name":"a"},{"id":2,"name":"b"}]}`),
+		call(200, `{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}`),
+		call(200, `{"error":"server_error"}`),
+		call(403, `{"message":"forbidden"}`),
+		call(200, `{"items":[],"access_token":"tok-in-an-api-body"}`),
+	}
+	res := Analyze(exs, Options{MCPRevision: "auto", Views: NewViewCache()})
+	for i, want := range []bool{false, true, true, true, true} {
+		m := res.Messages[i]
+		if m.Kind != KindResource {
+			t.Fatalf("exchange %d classified %s, want resource", i, m.Kind)
+		}
+		if got := m.HTTP.ResponseJSONValid; got != want {
+			t.Errorf("exchange %d (%s): response decoded %v, want %v", i, exs[i].Response.Body, got, want)
+		}
+	}
+	if !slices.Contains(res.Secrets.Values(), "tok-in-an-api-body") {
+		t.Errorf("the credential in an API body was not collected: %q", res.Secrets.Values())
+	}
+}
