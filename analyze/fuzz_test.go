@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,4 +285,72 @@ func fuzzFlow(challenge, prm, asm, authzQuery, callbackQuery, tokenForm, tokenRe
 		ex("POST", "https://as.test/token", form, tokenForm, status, js, tokenResp),
 		ex("POST", "https://mcp.test/mcp", capture.Headers{{Name: "Authorization", Value: "Bearer " + tokenResp}}, `{"jsonrpc":"2.0","method":"tools/list","id":2}`, 200, js, `{"jsonrpc":"2.0","id":2,"result":{}}`),
 	}
+}
+
+// scanJSONByteByByte is the plain walk scanJSON must agree with.
+func scanJSONByteByByte(b []byte, str func(raw []byte) bool, punct func(c byte) bool) {
+	inStr, esc, from := false, false, 0
+	for i, c := range b {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+				if str != nil && !str(b[from:i]) {
+					return
+				}
+			}
+			continue
+		}
+		if c == '"' {
+			inStr, from = true, i+1
+			continue
+		}
+		if punct != nil && !punct(c) {
+			return
+		}
+	}
+}
+
+// FuzzScanJSON: scanJSON (which skips with bytes.IndexByte) reports the
+// same strings and punctuation, in the same order, as a byte-by-byte walk,
+// with and without a punct callback, and stops where it does.
+func FuzzScanJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"a":"b","c":["d",1]}`, `{"a":"x\"y","b":"\\","c":"\\\"","d":"\\\\"}`, `"unterminated`, `{"a":"b\`,
+		`\\"x"`, `""`, `{"ACCESS_TOKEN":"v"}`, `{"list":[{"code":"x"}],"id_token":"t"}`, "{\"a\":\"\xff\"}",
+	} {
+		f.Add([]byte(s), uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, stopAt uint8) {
+		for _, withPunct := range []bool{false, true} {
+			record := func(log *[]string) (func([]byte) bool, func(byte) bool) {
+				n := 0
+				str := func(raw []byte) bool {
+					*log = append(*log, "s:"+string(raw))
+					n++
+					return stopAt == 0 || n < int(stopAt)
+				}
+				if !withPunct {
+					return str, nil
+				}
+				return str, func(c byte) bool {
+					*log = append(*log, "p:"+string(c))
+					n++
+					return stopAt == 0 || n < int(stopAt)
+				}
+			}
+			var want, got []string
+			s1, p1 := record(&want)
+			scanJSONByteByByte(b, s1, p1)
+			s2, p2 := record(&got)
+			scanJSON(b, s2, p2)
+			if !slices.Equal(want, got) {
+				t.Fatalf("punct %v: scanJSON gave %q, byte by byte %q", withPunct, got, want)
+			}
+		}
+	})
 }
