@@ -77,7 +77,7 @@ type SecretSet struct {
 	// values maps every searched form (the raw value and its URL
 	// encodings) to the raw value, so all forms redact alike.
 	values   map[string]string
-	replacer *strings.Replacer
+	replacer interface{ Replace(string) string }
 	form     func(string) string
 	// formed caches form(raw) per raw value: rebuilding the replacer
 	// after a new secret would otherwise hash every secret seen again.
@@ -184,7 +184,8 @@ func (s *SecretSet) Scrub(text string) string {
 			}
 			pairs = append(pairs, v, f)
 		}
-		s.replacer = strings.NewReplacer(pairs...)
+		// Every searched form is at least minScrubLen long.
+		s.replacer = newScrubber(pairs)
 	}
 	r := s.replacer
 	s.mu.Unlock()
