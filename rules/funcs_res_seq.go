@@ -145,11 +145,7 @@ type rsIndexed struct {
 // rsIndexOf returns the capture-wide index, built once per analysis (the
 // flows a rule sees are only its neighbours; the index covers them all).
 func rsIndexOf(flows []*analyze.Flow) *rsCaptureIndex {
-	if len(flows) == 0 || flows[0].Capture() == nil {
-		return rsBuildIndex(flows)
-	}
-	res := flows[0].Capture()
-	return res.Memo("rules/res_seq index", func() any { return rsBuildIndex(res.Flows) }).(*rsCaptureIndex)
+	return captureIndex(flows, "rules/res_seq index", rsBuildIndex)
 }
 
 func rsBuildIndex(flows []*analyze.Flow) *rsCaptureIndex {

@@ -87,7 +87,8 @@ func init() {
 		"true when value is an id_token some token response of the capture returned",
 		cel.Function("is_id_token", cel.Overload("is_id_token_flows_string", []*cel.Type{tokFlowList, cel.StringType}, cel.BoolType,
 			cel.BinaryBinding(func(fs, v ref.Val) ref.Val {
-				return types.Bool(tokIsIDToken(tokAsFlows(fs), string(v.(types.String))))
+				s := string(v.(types.String))
+				return types.Bool(s != "" && factsOfList(fs).idTokens[s])
 			}))))
 	RegisterFunction("unused_refresh_token_flow(flows, flow)",
 		"the id of an earlier flow at the same authorization endpoint and resource whose latest refresh token, issued before this flow's authorization request, was never presented, and whose grant covers the scope requested now (\"\" when there is none)",
@@ -449,17 +450,7 @@ func tokAccessTokenExpiryMS(f *analyze.Flow, tok string) int64 {
 // capture returned (an ID token presented as a bearer is not linked to the
 // flow that issued it: the analysis links access tokens only).
 func tokIsIDToken(flows []*analyze.Flow, v string) bool {
-	if v == "" {
-		return false
-	}
-	for _, f := range flows {
-		for _, t := range append(append([]*analyze.Token{}, f.Tokens...), f.Refreshes...) {
-			if t.Response.HasIDToken && t.Response.IDToken == v {
-				return true
-			}
-		}
-	}
-	return false
+	return v != "" && factsOf(flows).idTokens[v]
 }
 
 // tokUnusedRefreshTokenFlow finds an earlier flow at the same
