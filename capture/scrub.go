@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"slices"
 	"strings"
 )
 
@@ -18,11 +19,15 @@ import (
 // only then are the candidates with that prefix compared. A text without
 // a secret is returned as it is, without a copy.
 type scrubber struct {
-	bits  []uint64
-	cands map[uint32][]scrubPair // by first four bytes, longest first
+	bits []uint64
+	// lens lists, per first four bytes, the distinct lengths of the
+	// secrets that start with them, longest first; repl maps each
+	// secret to its replacement. A match is looked up once per length,
+	// not once per secret: JWTs of one issuer share their first 36
+	// bytes, and a capture holds thousands of them.
+	lens map[uint32][]int
+	repl map[string]string
 }
-
-type scrubPair struct{ old, new string }
 
 // scrubBits is log2 of the bitset's size in bits (128 KiB): with a few
 // thousand secrets a position falsely hits about one time in 300.
@@ -32,18 +37,22 @@ const scrubBits = 20
 // form is at least minScrubLen long.
 const scrubPrefix = 4
 
-// newScrubber builds a scrubber from old, new pairs given longest old
-// first (ties in any fixed order); olds must be at least scrubPrefix
-// bytes long and distinct.
+// newScrubber builds a scrubber from old, new pairs; olds must be at
+// least scrubPrefix bytes long and distinct.
 func newScrubber(pairs []string) *scrubber {
-	s := &scrubber{bits: make([]uint64, 1<<scrubBits/64), cands: map[uint32][]scrubPair{}}
+	s := &scrubber{bits: make([]uint64, 1<<scrubBits/64), lens: map[uint32][]int{}, repl: make(map[string]string, len(pairs)/2)}
 	for i := 0; i+1 < len(pairs); i += 2 {
 		old := pairs[i]
+		s.repl[old] = pairs[i+1]
 		k := binary.LittleEndian.Uint32([]byte(old[:scrubPrefix]))
 		h := scrubHash(k)
 		s.bits[h/64] |= 1 << (h % 64)
-		// Appended in the given order: longest first per prefix too.
-		s.cands[k] = append(s.cands[k], scrubPair{old, pairs[i+1]})
+		if !slices.Contains(s.lens[k], len(old)) {
+			s.lens[k] = append(s.lens[k], len(old))
+		}
+	}
+	for _, l := range s.lens {
+		slices.SortFunc(l, func(a, b int) int { return b - a })
 	}
 	return s
 }
@@ -62,14 +71,17 @@ func (s *scrubber) Replace(text string) string {
 			continue
 		}
 		matched := false
-		for _, p := range s.cands[k] {
-			if strings.HasPrefix(text[i:], p.old) {
+		for _, n := range s.lens[k] {
+			if i+n > len(text) {
+				continue
+			}
+			if nw, ok := s.repl[text[i:i+n]]; ok {
 				if done == 0 {
 					b.Grow(len(text))
 				}
 				b.WriteString(text[done:i])
-				b.WriteString(p.new)
-				i += len(p.old)
+				b.WriteString(nw)
+				i += n
 				done = i
 				matched = true
 				break
