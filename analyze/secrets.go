@@ -130,6 +130,15 @@ var maxSecretParam = func() int {
 	return n
 }()
 
+// secretParamShapes has, for each lower-case first letter of a name in
+// secretParams, bit n set when such a name is n bytes long.
+var secretParamShapes = func() (t [256]uint32) {
+	for k := range secretParams {
+		t[k[0]] |= 1 << len(k)
+	}
+	return t
+}()
+
 // mayHoldSecretMember reports whether a JSON text may have a member named
 // in secretParams: whether any of its quoted strings is such a name in
 // any case. A \u escape can spell a name in another way, so a body with
@@ -144,7 +153,9 @@ func mayHoldSecretMember(b []byte) bool {
 	var name [32]byte
 	found := false
 	scanJSON(b, func(raw []byte) bool {
-		if len(raw) > maxSecretParam {
+		if len(raw) == 0 || len(raw) > maxSecretParam || secretParamShapes[raw[0]|0x20]&(1<<len(raw)) == 0 {
+			// No name starts with that letter and has that length:
+			// most strings of a body end here, without a map lookup.
 			return true
 		}
 		lower := name[:len(raw)]
