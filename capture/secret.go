@@ -114,6 +114,11 @@ func (s *SecretSet) Add(values ...string) {
 		if len(v) < minScrubLen {
 			continue
 		}
+		if raw, ok := s.values[v]; ok && raw == v {
+			// Known, with its encodings (a bearer token is added again
+			// with every call it authorizes).
+			continue
+		}
 		if _, ok := s.values[v]; !ok {
 			s.values[v] = v
 			s.replacer = nil
