@@ -159,6 +159,9 @@ func TestScenarios(t *testing.T) {
 }
 
 func runScenario(t *testing.T, e env, m *manifest.Manifest) {
+	if m.Setup.Client == "claude-code" {
+		e.tools.Claude = claudeBinary(t, e.root)
+	}
 	dir := t.TempDir()
 	if keep := os.Getenv("OAUTHLINT_E2E_KEEP"); keep != "" {
 		dir = filepath.Join(keep, m.Name)
@@ -286,6 +289,29 @@ var pcapName = regexp.MustCompile(`(?i)\.pcap(ng)?$`)
 func keylogFor(file, keylog string) string {
 	if pcapName.MatchString(file) {
 		return keylog
+	}
+	return ""
+}
+
+// claudeBinary returns the claude binary the claude-code scenarios run:
+// $OAUTHLINT_E2E_CLAUDE, else the one scripts/ensure-e2e-deps.sh installs
+// in e2e/claude. The scenarios are skipped when it is not installed or
+// OAUTHLINT_E2E_CLAUDE=0; a path given explicitly must exist.
+func claudeBinary(t *testing.T, root string) string {
+	switch p := os.Getenv("OAUTHLINT_E2E_CLAUDE"); p {
+	case "0":
+		t.Skip("OAUTHLINT_E2E_CLAUDE=0")
+	case "":
+		p = filepath.Join(root, "e2e", "claude", "node_modules", "@anthropic-ai", "claude-code", "bin", "claude.exe")
+		if _, err := os.Stat(p); err != nil {
+			t.Skip("Claude Code is not installed (scripts/ensure-e2e-deps.sh installs it in e2e/claude)")
+		}
+		return p
+	default:
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("OAUTHLINT_E2E_CLAUDE: %v", err)
+		}
+		return p
 	}
 	return ""
 }

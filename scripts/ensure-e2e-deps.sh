@@ -6,7 +6,10 @@
 #   - ORY Hydra v2.3.0, built from the Go module proxy with the versions pinned
 #     by e2e/tools/hydra/go.mod and go.sum (cgo, for its in-memory SQLite), into
 #     $OAUTHLINT_E2E_CACHE/bin (default: .cache/e2e/bin in the repository);
-#   - tcpdump (Debian package), for the pcap leg.
+#   - tcpdump (Debian package), for the pcap leg;
+#   - Claude Code (npm @anthropic-ai/claude-code, the native claude binary,
+#     pinned by e2e/claude/package-lock.json) for the claude-code scenarios;
+#     OAUTHLINT_E2E_CLAUDE=0 skips it (and those scenarios).
 #
 # Idempotent and fast when everything is there: each step records what it
 # built from (a hash of the lockfile, of go.mod+go.sum) and does nothing while
@@ -74,4 +77,20 @@ fi
 # 3. tcpdump.
 command -v tcpdump >/dev/null || apt_install tcpdump
 
-say "ready: node $(node --version), hydra $bin, tcpdump $(command -v tcpdump)"
+# 4. Claude Code (about 400 MB: its native binary for this platform).
+claude_msg="claude-code skipped (OAUTHLINT_E2E_CLAUDE=0)"
+if [[ "${OAUTHLINT_E2E_CLAUDE:-}" != "0" ]]; then
+	clock="$root/e2e/claude/package-lock.json"
+	cstamp="$root/e2e/claude/node_modules/.oauthlint-lock.sha256"
+	cwant="$(sha256sum "$clock" | cut -d' ' -f1)"
+	claude="$root/e2e/claude/node_modules/@anthropic-ai/claude-code/bin/claude.exe"
+	if [[ ! -f "$cstamp" || "$(cat "$cstamp")" != "$cwant" || ! -x "$claude" ]]; then
+		say "npm ci in e2e/claude (Claude Code)"
+		(cd "$root/e2e/claude" && npm ci --no-audit --no-fund --loglevel=error >&2)
+		"$claude" --version >/dev/null || die "the claude binary at $claude does not run"
+		echo "$cwant" >"$cstamp"
+	fi
+	claude_msg="claude $("$claude" --version | head -1)"
+fi
+
+say "ready: node $(node --version), hydra $bin, tcpdump $(command -v tcpdump), $claude_msg"

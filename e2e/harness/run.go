@@ -44,6 +44,7 @@ type Tools struct {
 	Oauthlint string // the oauthlint binary under test
 	Hydra     string // the hydra binary (only for hydra scenarios)
 	Tcpdump   string // tcpdump; "" skips the pcap leg
+	Claude    string // Claude Code's claude binary (only for claude-code scenarios)
 }
 
 // Job is one scenario run.
@@ -438,7 +439,14 @@ func runScenario(job *Job, isolated bool) (res *Result, err error) {
 	mark("live")
 
 	// Leg 2: the same client straight to the servers, recorded by tcpdump.
-	if job.Tcpdump != "" {
+	// Claude Code's claude binary is not a Node process and writes no TLS
+	// key log: over HTTPS its pcap could not be read, so it has no pcap
+	// leg then.
+	noKeylog := s.tls.CA != "" && job.Setup.Client == "claude-code"
+	if noKeylog {
+		fmt.Fprintf(log, "harness| no pcap leg: the claude binary writes no TLS key log\n")
+	}
+	if job.Tcpdump != "" && !noKeylog {
 		res.Pcap = filepath.Join(job.Dir, "capture.pcap")
 		env := cleanEnv()
 		if s.tls.CA != "" {
@@ -501,6 +509,17 @@ func (s *stack) clientCommand(resource, leg string) ([]string, error) {
 			return nil, err
 		}
 		return []string{s.job.Node, "src/mcp-remote-driver.mjs", p}, nil
+	case "claude-code":
+		if s.job.Claude == "" {
+			return nil, fmt.Errorf("client claude-code: no claude binary (OAUTHLINT_E2E_CLAUDE)")
+		}
+		cfg := map[string]any{"server": resource, "callback_port": s.ports.Callback, "claude": s.job.Claude,
+			"home": filepath.Join(s.job.Dir, "claude-"+leg), "timeout_ms": timeout}
+		p, err := s.writeJSON("client-"+leg+".json", cfg)
+		if err != nil {
+			return nil, err
+		}
+		return []string{s.job.Node, "src/claude-code-driver.mjs", p}, nil
 	}
 	return nil, fmt.Errorf("unknown client %q", set.Client)
 }

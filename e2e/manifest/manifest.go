@@ -71,7 +71,9 @@ type Setup struct {
 	// ChallengeScope is the scope the 401 challenge names (and the MCP
 	// server requires); empty: no scope parameter.
 	ChallengeScope []string `yaml:"challenge_scope"`
-	// Client is sdk (the MCP SDK client with our provider) or mcp-remote.
+	// Client is sdk (the MCP SDK client with our provider), mcp-remote or
+	// claude-code (Claude Code's claude mcp add/login/list; run only when
+	// OAUTHLINT_E2E_CLAUDE names the binary).
 	Client string `yaml:"client"`
 	// Knobs reproduce client bugs (sdk client only): scope=omit,
 	// scope=outside, pkce=none, pkce=plain, state=omit, resource=omit,
@@ -217,8 +219,8 @@ func (m *Manifest) validate() error {
 		if s.AS != "hydra" && s.AS != "oidc-provider" {
 			add("setup.as %q must be hydra or oidc-provider", s.AS)
 		}
-		if s.Client != "sdk" && s.Client != "mcp-remote" {
-			add("setup.client %q must be sdk or mcp-remote", s.Client)
+		if s.Client != "sdk" && s.Client != "mcp-remote" && s.Client != "claude-code" {
+			add("setup.client %q must be sdk, mcp-remote or claude-code", s.Client)
 		}
 		for _, k := range s.Knobs {
 			if !slices.Contains(knobs, k) {
