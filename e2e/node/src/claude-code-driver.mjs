@@ -9,10 +9,11 @@
 // the MCP server and its authorization server. Claude Code runs with a
 // fresh HOME and config directory and with its non-essential traffic
 // (telemetry, update checks, error reports) off, so nothing leaves the
-// machine. It opens the authorization URL by running $BROWSER URL; the
-// driver points that at a small script running browser.mjs, which walks
-// the authorization server's login and consent to Claude Code's loopback
-// callback.
+// machine. `claude mcp login` prints the authorization URL and waits on
+// its loopback callback; the driver opens that URL with browser.mjs, which
+// walks the authorization server's login and consent to the callback
+// ($BROWSER is set to the same walker, but Claude Code did not run it
+// under script's terminal).
 //
 // Usage: node claude-code-driver.mjs CONFIG.json
 // Config: { server, callback_port, claude (path of the binary), home,
