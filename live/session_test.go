@@ -36,35 +36,9 @@ func (s *syncBuf) String() string {
 }
 
 func TestFindingsPrintedOnceWhenFlowCompletes(t *testing.T) {
-	r, issues := rules.Parse("state.yaml", []byte(`id: AZ-STATE
-engine: 1
-title: no state
-severity: medium
-party: client
-packs: [oauth2]
-applies-to: [authorize]
-condition: "!authorize.has_state"
-message: the authorization request has no state
-fix: send state
-references: ["RFC 6749 §10.12"]
-`))
-	if len(issues) > 0 {
-		t.Fatal(issues)
-	}
-	eng, err := rules.Compile([]*rules.Rule{r})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A flow without state: AZ-STATE must be printed once, when the flow
 	// completes, and not again.
-	h := hb.New("t", "1", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
-	s := hb.Scenario{Seed: 3, Revision: "2025-11-25", NoState: true, ChallengeScope: "mcp:read", PRMScopes: []string{"mcp:read"},
-		AuthScope: hb.Str("mcp:read"), DCRScope: hb.Str("mcp:read"), TokenScopeInResponse: true}
-	s.Build(h)
-	exs, _, err := har.Read(strings.NewReader(string(h.Marshal())), "x.har", har.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, exs := noStateFlow(t)
 	var out syncBuf
 	sess := New(Options{Engine: eng, MCPRevision: "auto", Out: &out, Debounce: time.Millisecond, Quiet: time.Hour,
 		Now: func() time.Time { return time.Date(2026, 11, 20, 9, 0, 1, 0, time.UTC) }})
@@ -185,33 +159,7 @@ func TestAnalysisCost(t *testing.T) {
 // it grows; an undecided flow is not judged; the final analysis judges
 // everything. Findings are printed once throughout.
 func TestLiveAnalysisJudgesChangedDecidedFlowsOnly(t *testing.T) {
-	r, issues := rules.Parse("state.yaml", []byte(`id: AZ-STATE
-engine: 1
-title: no state
-severity: medium
-party: client
-packs: [oauth2]
-applies-to: [authorize]
-condition: "!authorize.has_state"
-message: the authorization request has no state
-fix: send state
-references: ["RFC 6749 §10.12"]
-`))
-	if len(issues) > 0 {
-		t.Fatal(issues)
-	}
-	eng, err := rules.Compile([]*rules.Rule{r})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := hb.New("t", "1", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
-	sc := hb.Scenario{Seed: 3, Revision: "2025-11-25", NoState: true, ChallengeScope: "mcp:read", PRMScopes: []string{"mcp:read"},
-		AuthScope: hb.Str("mcp:read"), DCRScope: hb.Str("mcp:read"), TokenScopeInResponse: true}
-	sc.Build(h)
-	exs, _, err := har.Read(strings.NewReader(string(h.Marshal())), "x.har", har.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, exs := noStateFlow(t)
 	for i, ex := range exs {
 		ex.Ref.ProxySeq = int64(i + 1)
 	}
@@ -264,4 +212,38 @@ references: ["RFC 6749 §10.12"]
 	if n := strings.Count(out.String(), "AZ-STATE"); n != 1 {
 		t.Errorf("AZ-STATE printed %d times:\n%s", n, out.String())
 	}
+}
+
+// noStateFlow returns an engine with one rule, AZ-STATE, and the
+// exchanges of a complete authorization flow without state.
+func noStateFlow(t *testing.T) (*rules.Engine, []*capture.Exchange) {
+	t.Helper()
+	r, issues := rules.Parse("state.yaml", []byte(`id: AZ-STATE
+engine: 1
+title: no state
+severity: medium
+party: client
+packs: [oauth2]
+applies-to: [authorize]
+condition: "!authorize.has_state"
+message: the authorization request has no state
+fix: send state
+references: ["RFC 6749 §10.12"]
+`))
+	if len(issues) > 0 {
+		t.Fatal(issues)
+	}
+	eng, err := rules.Compile([]*rules.Rule{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hb.New("t", "1", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+	sc := hb.Scenario{Seed: 3, Revision: "2025-11-25", NoState: true, ChallengeScope: "mcp:read", PRMScopes: []string{"mcp:read"},
+		AuthScope: hb.Str("mcp:read"), DCRScope: hb.Str("mcp:read"), TokenScopeInResponse: true}
+	sc.Build(h)
+	exs, _, err := har.Read(strings.NewReader(string(h.Marshal())), "x.har", har.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, exs
 }

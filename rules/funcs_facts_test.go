@@ -40,23 +40,6 @@ func TestCaptureFactsInCEL(t *testing.T) {
 		`answered_401([], 'https://rs.example')`:                          false,
 		`mtls_token_endpoint([flow], 'https://mtls.as.example/token')`:    false,
 	} {
-		ast, iss := env.Compile(expr)
-		if iss != nil && iss.Err() != nil {
-			t.Errorf("%s: %v", expr, iss.Err())
-			continue
-		}
-		prg, err := env.Program(ast)
-		if err != nil {
-			t.Errorf("%s: %v", expr, err)
-			continue
-		}
-		out, _, err := prg.Eval(vars)
-		if err != nil {
-			t.Errorf("%s: %v", expr, err)
-			continue
-		}
-		if out.Value() != want {
-			t.Errorf("%s = %v, want %v", expr, out, want)
-		}
+		checkBoolExpr(t, env, vars, expr, want)
 	}
 }

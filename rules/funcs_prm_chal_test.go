@@ -359,19 +359,8 @@ func TestPRMChalFunctionsInCEL(t *testing.T) {
 		`prm_resource_mismatch(prm)`:                                                                  true,
 		`prm_as_use(flow, prm).id`:                                                                    int64(0),
 	} {
-		ast, iss := env.Compile(src)
-		if iss.Err() != nil {
-			t.Errorf("%s: %v", src, iss.Err())
-			continue
-		}
-		prg, err := env.Program(ast)
-		if err != nil {
-			t.Errorf("%s: %v", src, err)
-			continue
-		}
-		out, _, err := prg.Eval(vars)
-		if err != nil {
-			t.Errorf("%s: %v", src, err)
+		out, ok := evalExpr(t, env, vars, src)
+		if !ok {
 			continue
 		}
 		got := out.Value()

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
 
 	"github.com/oauthlint/oauthlint/analyze"
 	"github.com/oauthlint/oauthlint/capture"
@@ -263,25 +265,38 @@ func TestTokFunctionsInCEL(t *testing.T) {
 		`access_token_expiry_ms(flow, 'x') == 0`:                                                               true,
 		`error_charset_ok('ok') && !error_uri_ok('relative')`:                                                  true,
 	} {
-		ast, iss := env.Compile(expr)
-		if iss != nil && iss.Err() != nil {
-			t.Errorf("%s: %v", expr, iss.Err())
-			continue
-		}
-		prg, err := env.Program(ast)
-		if err != nil {
-			t.Errorf("%s: %v", expr, err)
-			continue
-		}
-		out, _, err := prg.Eval(vars)
-		if err != nil {
-			t.Errorf("%s: %v", expr, err)
-			continue
-		}
-		if out != types.Bool(want) {
-			t.Errorf("%s = %v, want %v", expr, out, want)
-		}
+		checkBoolExpr(t, env, vars, expr, want)
 	}
+}
+
+// checkBoolExpr reports an error unless expr gives want on vars.
+func checkBoolExpr(t *testing.T, env *cel.Env, vars map[string]any, expr string, want bool) {
+	t.Helper()
+	if out, ok := evalExpr(t, env, vars, expr); ok && out != types.Bool(want) {
+		t.Errorf("%s = %v, want %v", expr, out, want)
+	}
+}
+
+// evalExpr compiles expr in env and evaluates it on vars; a failure at
+// any step is reported and ok is false.
+func evalExpr(t *testing.T, env *cel.Env, vars map[string]any, expr string) (out ref.Val, ok bool) {
+	t.Helper()
+	ast, iss := env.Compile(expr)
+	if iss != nil && iss.Err() != nil {
+		t.Errorf("%s: %v", expr, iss.Err())
+		return nil, false
+	}
+	prg, err := env.Program(ast)
+	if err != nil {
+		t.Errorf("%s: %v", expr, err)
+		return nil, false
+	}
+	out, _, err = prg.Eval(vars)
+	if err != nil {
+		t.Errorf("%s: %v", expr, err)
+		return nil, false
+	}
+	return out, true
 }
 
 func TestTokIsIDTokenAndUnusedRefreshToken(t *testing.T) {
