@@ -53,6 +53,13 @@ type CA struct {
 	// minting holds the leaves being made: connections to the same new
 	// host wait for one, those to other hosts do not wait at all.
 	minting map[string]*minting
+	// leafKey is the key of every leaf this process mints, made with the
+	// first one (as mitmproxy does): a leaf for a new host then costs a
+	// signature, not a key generation as well. It is never written
+	// anywhere, and the leaves it serves are trusted only through the CA.
+	leafKeyOnce sync.Once
+	leafKey     *ecdsa.PrivateKey
+	leafKeyErr  error
 }
 
 type minting struct {
@@ -263,7 +270,8 @@ func (ca *CA) Leaf(host string) (*tls.Certificate, error) {
 
 // newLeaf signs a new certificate for host.
 func (ca *CA) newLeaf(host string) (*tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca.leafKeyOnce.Do(func() { ca.leafKey, ca.leafKeyErr = ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
+	key, err := ca.leafKey, ca.leafKeyErr
 	if err != nil {
 		return nil, err
 	}
