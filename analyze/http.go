@@ -446,16 +446,15 @@ func (h *HTTP) decodeResponseJSON() bool {
 }
 
 // needsResponseJSON says whether anything reads the response body of an
-// exchange of this kind as JSON. Everything but traffic classified as
-// other does, except the successful answers of a resource server to calls
-// that are not MCP (REST APIs behind the same token): their bodies are
-// read as text by the rules, and as JSON only when they are a JSON-RPC
-// message or carry an "error" member.
+// exchange of this kind as JSON. Every OAuth message's is read; a
+// resource server's answer (or other traffic that may be OAuth or MCP)
+// is read as JSON only when it is not a success, or is a JSON-RPC
+// message (MCP: errors, the negotiated revision), or carries an "error"
+// member. The answers of a REST API behind the same token are read as
+// text by the rules.
 func needsResponseJSON(kind Kind, h *HTTP) bool {
 	switch kind {
-	case KindOther:
-		return false
-	case KindResource:
+	case KindResource, KindOther:
 		if h.Status >= 300 || !h.responseJSONPending {
 			return true
 		}
