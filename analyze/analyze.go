@@ -172,8 +172,9 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 		if !light[i] {
 			// What learn and collectSecrets read of the response's
 			// JSON: metadata documents, and any body that may hold a
-			// credential.
-			if h := &https[i]; h.responseJSONPending && (isASMPath(h.Path) || mayHoldSecretMember(ex.Response.Body)) {
+			// credential. A cached view still pending was found to be
+			// neither when it was made (the body does not change).
+			if h := &https[i]; !cached && h.responseJSONPending && (isASMPath(h.Path) || mayHoldSecretMember(ex.Response.Body)) {
 				h.decodeResponseJSON()
 				opts.Views.put(ex, h, false)
 			}

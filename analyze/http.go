@@ -432,17 +432,16 @@ func maybeOAuth(ex *capture.Exchange) bool {
 }
 
 // decodeResponseJSON sets ResponseJSON and ResponseJSONValid from the
-// response body if that was put off; it reports whether it decoded.
-func (h *HTTP) decodeResponseJSON() bool {
+// response body if that was put off.
+func (h *HTTP) decodeResponseJSON() {
 	if !h.responseJSONPending {
-		return false
+		return
 	}
 	h.responseJSONPending = false
 	if obj := jsonObject(h.ex.Response.Body); obj != nil {
 		h.ResponseJSON = obj
 		h.ResponseJSONValid = true
 	}
-	return true
 }
 
 // needsResponseJSON says whether anything reads the response body of an

@@ -121,19 +121,14 @@ func CollectSecrets(s *capture.SecretSet, ex *capture.Exchange) {
 	collectSecretsFrom(s, ex, query, form, reqJSON, respJSON)
 }
 
-// maxSecretParam is the length of the longest name in secretParams.
-var maxSecretParam = func() int {
-	n := 0
-	for k := range secretParams {
-		n = max(n, len(k))
-	}
-	return n
-}()
-
 // secretParamShapes has, for each lower-case first letter of a name in
-// secretParams, bit n set when such a name is n bytes long.
+// secretParams, bit n set when such a name is n bytes long (every name is
+// shorter than 32 bytes).
 var secretParamShapes = func() (t [256]uint32) {
 	for k := range secretParams {
+		if len(k) >= 32 {
+			panic("analyze: secretParams name too long for secretParamShapes: " + k)
+		}
 		t[k[0]] |= 1 << len(k)
 	}
 	return t
@@ -153,7 +148,7 @@ func mayHoldSecretMember(b []byte) bool {
 	var name [32]byte
 	found := false
 	scanJSON(b, func(raw []byte) bool {
-		if len(raw) == 0 || len(raw) > maxSecretParam || secretParamShapes[raw[0]|0x20]&(1<<len(raw)) == 0 {
+		if len(raw) == 0 || len(raw) >= 32 || secretParamShapes[raw[0]|0x20]&(1<<len(raw)) == 0 {
 			// No name starts with that letter and has that length:
 			// most strings of a body end here, without a map lookup.
 			return true
