@@ -114,12 +114,13 @@ func (s *SecretSet) Add(values ...string) {
 		if len(v) < minScrubLen {
 			continue
 		}
-		if raw, ok := s.values[v]; ok && raw == v {
+		raw, known := s.values[v]
+		if known && raw == v {
 			// Known, with its encodings (a bearer token is added again
 			// with every call it authorizes).
 			continue
 		}
-		if _, ok := s.values[v]; !ok {
+		if !known {
 			s.values[v] = v
 			s.replacer = nil
 		}
