@@ -271,7 +271,8 @@ type RunOptions struct {
 	ExtraPacks []string
 	// Judge, when set, limits evaluation to the flows it accepts (the
 	// others still inform the judged ones: related flows, capture-wide
-	// indexes). The live proxy judges only the flows that changed since
+	// indexes). It is called once per flow, in flow order, from Run's
+	// goroutine. The live proxy judges only the flows that changed since
 	// it last looked.
 	Judge func(*analyze.Flow) bool
 }

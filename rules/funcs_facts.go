@@ -13,7 +13,6 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
-	"cel.dev/cel-go/common/types/traits"
 
 	"github.com/oauthlint/oauthlint/analyze"
 	"github.com/oauthlint/oauthlint/analyze/oauth"
@@ -49,19 +48,6 @@ type captureFacts struct {
 
 func factsOf(flows []*analyze.Flow) *captureFacts {
 	return captureIndex(flows, "rules/capture facts", buildFacts)
-}
-
-// factsOfList is factsOf for a CEL list of flows: the list is converted
-// only when no analysis stands behind its first flow (the facts come
-// from the whole capture then, and converting the up to MaxRelatedFlows
-// flows for every question cost more than answering it).
-func factsOfList(fs ref.Val) *captureFacts {
-	if l, ok := fs.(traits.Lister); ok && l.Size().(types.Int) > 0 {
-		if f := tokAsFlow(l.Get(types.Int(0))); f != nil && f.Capture() != nil {
-			return factsOf([]*analyze.Flow{f})
-		}
-	}
-	return factsOf(tokAsFlows(fs))
 }
 
 func buildFacts(flows []*analyze.Flow) *captureFacts {
@@ -115,18 +101,18 @@ func init() {
 		"true when some authorization server metadata of the capture lists endpoint (compared without query) as the token_endpoint of its mtls_endpoint_aliases (RFC 8705 §5)",
 		cel.Function("mtls_token_endpoint", cel.Overload("mtls_token_endpoint_flows_string", []*cel.Type{tokFlowList, cel.StringType}, cel.BoolType,
 			cel.BinaryBinding(func(fs, v ref.Val) ref.Val {
-				return types.Bool(factsOfList(fs).mtlsTokenEndpoints[oauth.WithoutQuery(string(v.(types.String)))])
+				return types.Bool(factsOf(tokAsFlows(fs)).mtlsTokenEndpoints[oauth.WithoutQuery(string(v.(types.String)))])
 			}))))
 	RegisterFunction("password_grant_succeeded(flows, endpoint)",
 		"true when a token request with grant_type=password succeeded at the token endpoint endpoint (compared without query) somewhere in the capture",
 		cel.Function("password_grant_succeeded", cel.Overload("password_grant_succeeded_flows_string", []*cel.Type{tokFlowList, cel.StringType}, cel.BoolType,
 			cel.BinaryBinding(func(fs, v ref.Val) ref.Val {
-				return types.Bool(factsOfList(fs).passwordGrantEndpoints[oauth.WithoutQuery(string(v.(types.String)))])
+				return types.Bool(factsOf(tokAsFlows(fs)).passwordGrantEndpoints[oauth.WithoutQuery(string(v.(types.String)))])
 			}))))
 	RegisterFunction("answered_401(flows, origin)",
 		"true when the origin (scheme://host) answered some request of the capture with a 401 challenge",
 		cel.Function("answered_401", cel.Overload("answered_401_flows_string", []*cel.Type{tokFlowList, cel.StringType}, cel.BoolType,
 			cel.BinaryBinding(func(fs, v ref.Val) ref.Val {
-				return types.Bool(factsOfList(fs).origins401[string(v.(types.String))])
+				return types.Bool(factsOf(tokAsFlows(fs)).origins401[string(v.(types.String))])
 			}))))
 }

@@ -87,8 +87,7 @@ func init() {
 		"true when value is an id_token some token response of the capture returned",
 		cel.Function("is_id_token", cel.Overload("is_id_token_flows_string", []*cel.Type{tokFlowList, cel.StringType}, cel.BoolType,
 			cel.BinaryBinding(func(fs, v ref.Val) ref.Val {
-				s := string(v.(types.String))
-				return types.Bool(s != "" && factsOfList(fs).idTokens[s])
+				return types.Bool(tokIsIDToken(tokAsFlows(fs), string(v.(types.String))))
 			}))))
 	RegisterFunction("unused_refresh_token_flow(flows, flow)",
 		"the id of an earlier flow at the same authorization endpoint and resource whose latest refresh token, issued before this flow's authorization request, was never presented, and whose grant covers the scope requested now (\"\" when there is none)",
@@ -231,6 +230,10 @@ func tokAsHTTP(v ref.Val) *analyze.HTTP {
 }
 
 func tokAsFlows(v ref.Val) []*analyze.Flow {
+	// The flows variable is the native slice behind the CEL list.
+	if fs, ok := v.Value().([]*analyze.Flow); ok {
+		return fs
+	}
 	l, ok := v.(traits.Lister)
 	if !ok {
 		return nil
