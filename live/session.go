@@ -83,8 +83,7 @@ type Session struct {
 	analyzing, again bool
 	// judged holds the content (flowContent) of every flow a live
 	// analysis judged.
-	judgedMu sync.Mutex
-	judged   map[string]bool
+	judged map[string]bool
 	// final is Close's analysis of the whole capture, which Analyze
 	// returns rather than analyzing the same capture again.
 	final *analysis
@@ -327,13 +326,19 @@ func (s *Session) Analyze() (*analyze.Result, []rules.Finding, []rules.Suppresse
 	}
 	exs := append([]*capture.Exchange(nil), s.exs...)
 	s.mu.Unlock()
-	a := s.analyze(exs, nil)
+	a := s.analyze(exs)
 	return a.res, a.fs, a.supp
 }
 
-// analyze runs the whole pipeline on exs. judge, when set, picks the
-// flows the rules look at (see rules.RunOptions.Judge); nil judges all.
-func (s *Session) analyze(exs []*capture.Exchange, judge func(*analyze.Result) func(*analyze.Flow) bool) *analysis {
+// analyze runs the whole pipeline on exs, the rules on every flow.
+func (s *Session) analyze(exs []*capture.Exchange) *analysis {
+	res, run := s.classify(exs)
+	return s.judge(res, run, len(exs), nil)
+}
+
+// classify analyzes exs (classification and flows, no rules) and
+// returns the analysis with the client run it was made with.
+func (s *Session) classify(exs []*capture.Exchange) (*analyze.Result, *capture.ClientRun) {
 	// Timeline renumbers exchanges; copy them so concurrent readers of
 	// the recorded ones are not disturbed.
 	cp := make([]*capture.Exchange, len(exs))
@@ -344,15 +349,18 @@ func (s *Session) analyze(exs []*capture.Exchange, judge func(*analyze.Result) f
 	s.mu.Lock()
 	run := s.run
 	s.mu.Unlock()
-	res := analyze.Analyze(capture.Timeline(cp), analyze.Options{MCPRevision: s.opts.MCPRevision, ClientRun: run, Views: s.views})
+	return analyze.Analyze(capture.Timeline(cp), analyze.Options{MCPRevision: s.opts.MCPRevision, ClientRun: run, Views: s.views}), run
+}
+
+// judge runs the rules on the flows pick accepts (nil: all, see
+// rules.RunOptions.Judge) of an analysis of n exchanges.
+func (s *Session) judge(res *analyze.Result, run *capture.ClientRun, n int, pick func(*analyze.Flow) bool) *analysis {
 	ro := s.opts.RunOptions
-	if judge != nil {
-		ro.Judge = judge(res)
-	}
+	ro.Judge = pick
 	fs := s.opts.Engine.Run(res, ro)
 	fs = s.opts.Config.Override(fs)
 	kept, supp := s.opts.Baseline.Apply(fs)
-	return &analysis{res: res, fs: kept, supp: supp, n: len(exs), run: run}
+	return &analysis{res: res, fs: kept, supp: supp, n: n, run: run}
 }
 
 // flowContent identifies what a flow held when it was judged: the proxy
@@ -379,38 +387,30 @@ func (s *Session) report(exs []*capture.Exchange, final bool) *analysis {
 	if s.opts.Out == nil && !final {
 		return nil
 	}
+	res, run := s.classify(exs)
 	now := s.opts.Now()
 	decided := map[string]bool{}
-	var judge func(*analyze.Result) func(*analyze.Flow) bool
+	for _, f := range res.Flows {
+		decided[f.ID] = final || s.isDecided(f, now)
+	}
+	var pick func(*analyze.Flow) bool
 	if !final {
-		judge = func(res *analyze.Result) func(*analyze.Flow) bool {
-			for _, f := range res.Flows {
-				if s.isDecided(f, now) {
-					decided[f.ID] = true
-				}
+		// Live analyses run one at a time (analyzing), so judged needs
+		// no lock; the final one does not touch it.
+		pick = func(f *analyze.Flow) bool {
+			if !decided[f.ID] {
+				return false
 			}
-			return func(f *analyze.Flow) bool {
-				if !decided[f.ID] {
-					return false
-				}
-				k := flowContent(f)
-				s.judgedMu.Lock()
-				defer s.judgedMu.Unlock()
-				if s.judged[k] {
-					return false
-				}
-				s.judged[k] = true
-				return true
+			k := flowContent(f)
+			if s.judged[k] {
+				return false
 			}
+			s.judged[k] = true
+			return true
 		}
 	}
-	a := s.analyze(exs, judge)
-	res, fs := a.res, a.fs
-	if final {
-		for _, f := range res.Flows {
-			decided[f.ID] = true
-		}
-	}
+	a := s.judge(res, run, len(exs), pick)
+	fs := a.fs
 	scrub := res.Secrets.Scrub
 	if s.opts.ShowSecrets {
 		scrub = func(x string) string { return x }
