@@ -298,26 +298,23 @@ func keylogFor(file, keylog string) string {
 // in e2e/claude. The scenarios are skipped when it is not installed or
 // OAUTHLINT_E2E_CLAUDE=0; a path given explicitly must exist.
 func claudeBinary(t *testing.T, root string) string {
-	if os.Getenv("OAUTHLINT_E2E_CLAUDE") != "0" {
-		// The driver runs claude mcp login under script(1) (util-linux).
-		if _, err := exec.LookPath("script"); err != nil {
-			t.Skip("the Claude Code scenarios need script(1) (Debian package bsdutils/util-linux)")
-		}
-	}
-	switch p := os.Getenv("OAUTHLINT_E2E_CLAUDE"); p {
-	case "0":
+	p := os.Getenv("OAUTHLINT_E2E_CLAUDE")
+	if p == "0" {
 		t.Skip("OAUTHLINT_E2E_CLAUDE=0")
-	case "":
+	}
+	// The driver runs claude mcp login under script(1) (util-linux).
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("the Claude Code scenarios need script(1) (Debian package bsdutils/util-linux)")
+	}
+	if p == "" {
 		p = filepath.Join(root, "e2e", "claude", "node_modules", "@anthropic-ai", "claude-code", "bin", "claude.exe")
 		if _, err := os.Stat(p); err != nil {
 			t.Skip("Claude Code is not installed (scripts/ensure-e2e-deps.sh installs it in e2e/claude)")
 		}
 		return p
-	default:
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("OAUTHLINT_E2E_CLAUDE: %v", err)
-		}
-		return p
 	}
-	return ""
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("OAUTHLINT_E2E_CLAUDE: %v", err)
+	}
+	return p
 }

@@ -41,8 +41,7 @@ func dropPreexisting(path string) (int, error) {
 		return 0, fmt.Errorf("%s: %w", raw, err)
 	}
 	var pkts []pkt
-	began := map[string]bool{}
-	seen := map[string]bool{}
+	began := map[string]bool{} // by connection: whether its first packet is a SYN
 	var eth layers.Ethernet
 	var ip4 layers.IPv4
 	var ip6 layers.IPv6
@@ -78,8 +77,7 @@ func dropPreexisting(path string) (int, error) {
 					a, b = b, a
 				}
 				conn = a + " " + b
-				if !seen[conn] {
-					seen[conn] = true
+				if _, ok := began[conn]; !ok {
 					began[conn] = tcp.SYN
 				}
 			}

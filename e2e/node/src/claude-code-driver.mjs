@@ -17,7 +17,6 @@
 //
 // Usage: node claude-code-driver.mjs CONFIG.json
 // Config: { server, callback_port, claude (path of the binary), home,
-//           client_id?, client_secret? (a pre-registered client),
 //           timeout_ms? }
 // Exit status: 0 when the login worked and the server lists as connected,
 // 1 when not, 3 on a time-out.
@@ -51,7 +50,6 @@ const env = {
   DISABLE_ERROR_REPORTING: '1',
 };
 for (const k of ['DISPLAY', 'WAYLAND_DISPLAY']) delete env[k];
-if (cfg.client_secret) env.MCP_CLIENT_SECRET = cfg.client_secret;
 
 // claude mcp login wants a terminal: run it under script(1), which gives
 // it a pseudo-terminal.
@@ -91,14 +89,10 @@ function claude(args, { tty = false } = {}) {
   });
 }
 
-const add = ['mcp', 'add', '--transport', 'http', '--callback-port', String(cfg.callback_port)];
-if (cfg.client_id) add.push('--client-id', cfg.client_id);
-if (cfg.client_secret) add.push('--client-secret');
-add.push('e2e', cfg.server);
-let r = await claude(add);
+let r = await claude(['mcp', 'add', '--transport', 'http', '--callback-port', String(cfg.callback_port), 'e2e', cfg.server]);
 if (r.code !== 0) {
   log(`mcp add exited ${r.code}`);
-  exitAfterKeylog(1);
+  await exitAfterKeylog(1);
 }
 r = await claude(['mcp', 'login', 'e2e'], { tty: true });
 log(`mcp login exited ${r.code}`);
@@ -106,4 +100,4 @@ const login = r.code;
 r = await claude(['mcp', 'list']);
 const connected = /e2e:.*(✓|Connected)/.test(r.out);
 log(`mcp list exited ${r.code}; connected: ${connected}`);
-exitAfterKeylog(login === 0 && connected ? 0 : 1);
+await exitAfterKeylog(login === 0 && connected ? 0 : 1);
