@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"strings"
 )
 
 type jsonPrinter struct{}
@@ -26,11 +27,7 @@ func (jsonPrinter) Print(w io.Writer, r *Report) error {
 	// encoder's trailing newline.
 	encode := func(v any, depth int) error {
 		buf.Reset()
-		prefix := ""
-		for range depth {
-			prefix += "  "
-		}
-		enc.SetIndent(prefix, "  ")
+		enc.SetIndent(strings.Repeat("  ", depth), "  ")
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
