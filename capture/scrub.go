@@ -42,19 +42,30 @@ const scrubPrefix = 4
 func newScrubber(pairs []string) *scrubber {
 	s := &scrubber{bits: make([]uint64, 1<<scrubBits/64), lens: map[uint32][]int{}, repl: make(map[string]string, len(pairs)/2)}
 	for i := 0; i+1 < len(pairs); i += 2 {
-		old := pairs[i]
-		s.repl[old] = pairs[i+1]
-		k := binary.LittleEndian.Uint32([]byte(old[:scrubPrefix]))
-		h := scrubHash(k)
-		s.bits[h/64] |= 1 << (h % 64)
-		if !slices.Contains(s.lens[k], len(old)) {
-			s.lens[k] = append(s.lens[k], len(old))
-		}
-	}
-	for _, l := range s.lens {
-		slices.SortFunc(l, func(a, b int) int { return b - a })
+		s.add(pairs[i], pairs[i+1])
 	}
 	return s
+}
+
+// add makes the scrubber replace old (at least scrubPrefix bytes long)
+// with nw. Adding to a built scrubber costs the same as building it with
+// the pair: a live capture learns a secret with every token it sees, and
+// rebuilding from thousands of them each time cost more than scrubbing.
+func (s *scrubber) add(old, nw string) {
+	if _, known := s.repl[old]; known {
+		s.repl[old] = nw
+		return
+	}
+	s.repl[old] = nw
+	k := binary.LittleEndian.Uint32([]byte(old[:scrubPrefix]))
+	h := scrubHash(k)
+	s.bits[h/64] |= 1 << (h % 64)
+	l := s.lens[k]
+	// Longest first.
+	i, found := slices.BinarySearchFunc(l, len(old), func(a, b int) int { return b - a })
+	if !found {
+		s.lens[k] = slices.Insert(l, i, len(old))
+	}
 }
 
 func scrubHash(k uint32) uint32 { return (k * 0x9E3779B1) >> (32 - scrubBits) }

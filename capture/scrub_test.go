@@ -85,6 +85,15 @@ func FuzzScrubber(f *testing.F) {
 		if got := newScrubber(pairs).Replace(text); got != want {
 			t.Fatalf("Replace(%q) with %q = %q, want %q", text, olds, got, want)
 		}
+		// Built one pair at a time, in the other order (as SecretSet.Add
+		// grows it), it replaces alike.
+		inc := newScrubber(nil)
+		for i := len(pairs) - 2; i >= 0; i -= 2 {
+			inc.add(pairs[i], pairs[i+1])
+		}
+		if got := inc.Replace(text); got != want {
+			t.Fatalf("incremental Replace(%q) with %q = %q, want %q", text, olds, got, want)
+		}
 	})
 }
 

@@ -73,15 +73,15 @@ const minScrubLen = 6
 // string about to be printed can be scrubbed of them, whatever path it took
 // (a message template, an error, a URL). It is safe for concurrent use.
 type SecretSet struct {
-	mu sync.Mutex
+	// mu is held for reading while a text is scrubbed (Add updates the
+	// scrubber in place).
+	mu sync.RWMutex
 	// values maps every searched form (the raw value and its URL
 	// encodings) to the raw value, so all forms redact alike.
-	values   map[string]string
-	replacer interface{ Replace(string) string }
-	form     func(string) string
-	// formed caches form(raw) per raw value: rebuilding the replacer
-	// after a new secret would otherwise hash every secret seen again.
-	formed map[string]string
+	values map[string]string
+	form   func(string) string
+	// scrub is built at the first Scrub, then kept up to date by Add.
+	scrub *scrubber
 }
 
 // NewSecretSet returns an empty set whose Scrub writes Redact's form.
@@ -89,7 +89,7 @@ func NewSecretSet() *SecretSet { return NewSecretSetWith(Redact) }
 
 // NewSecretSetWith returns an empty set whose Scrub writes form(value).
 func NewSecretSetWith(form func(string) string) *SecretSet {
-	return &SecretSet{values: map[string]string{}, form: form, formed: map[string]string{}}
+	return &SecretSet{values: map[string]string{}, form: form}
 }
 
 // RedactedTokenPrefix starts every value RedactToken writes.
@@ -120,15 +120,23 @@ func (s *SecretSet) Add(values ...string) {
 			// with every call it authorizes).
 			continue
 		}
+		var f string // v's redacted form, when the scrubber is built
+		if s.scrub != nil {
+			f = s.form(v)
+		}
 		if !known {
 			s.values[v] = v
-			s.replacer = nil
+			if s.scrub != nil {
+				s.scrub.add(v, f)
+			}
 		}
 		// A value also travels form- or percent-encoded in URLs and bodies.
 		for _, enc := range encodings(v) {
 			if _, ok := s.values[enc]; !ok && enc != v {
 				s.values[enc] = v
-				s.replacer = nil
+				if s.scrub != nil {
+					s.scrub.add(enc, f)
+				}
 			}
 		}
 	}
@@ -136,16 +144,16 @@ func (s *SecretSet) Add(values ...string) {
 
 // Len returns the number of distinct values (including encoded variants).
 func (s *SecretSet) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return len(s.values)
 }
 
 // Values returns every searched form of every secret (raw values and
 // their encodings), sorted.
 func (s *SecretSet) Values() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	out := make([]string, 0, len(s.values))
 	for v := range s.values {
 		out = append(out, v)
@@ -156,8 +164,8 @@ func (s *SecretSet) Values() []string {
 
 // Contains reports whether v is a known secret.
 func (s *SecretSet) Contains(v string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	_, ok := s.values[v]
 	return ok
 }
@@ -167,33 +175,34 @@ func (s *SecretSet) Scrub(text string) string {
 	if s == nil || text == "" {
 		return text
 	}
+	s.mu.RLock()
+	if s.scrub == nil {
+		s.mu.RUnlock()
+		s.build()
+		s.mu.RLock()
+	}
+	defer s.mu.RUnlock()
+	return s.scrub.Replace(text)
+}
+
+// build makes the scrubber from every value known (once; Add keeps it up
+// to date from then on). The redacted form is computed once per raw value.
+func (s *SecretSet) build() {
 	s.mu.Lock()
-	if s.replacer == nil {
-		vals := make([]string, 0, len(s.values))
-		for v := range s.values {
-			vals = append(vals, v)
-		}
-		// Longest first, so a token is replaced before any of its parts.
-		sort.Slice(vals, func(i, j int) bool {
-			if len(vals[i]) != len(vals[j]) {
-				return len(vals[i]) > len(vals[j])
-			}
-			return vals[i] < vals[j]
-		})
-		pairs := make([]string, 0, 2*len(vals))
-		for _, v := range vals {
-			raw := s.values[v]
-			f, ok := s.formed[raw]
-			if !ok {
-				f = s.form(raw)
-				s.formed[raw] = f
-			}
-			pairs = append(pairs, v, f)
+	defer s.mu.Unlock()
+	if s.scrub != nil {
+		return
+	}
+	formed := make(map[string]string, len(s.values))
+	pairs := make([]string, 0, 2*len(s.values))
+	for v, raw := range s.values {
+		f, ok := formed[raw]
+		if !ok {
+			f = s.form(raw)
+			formed[raw] = f
 		}
 		// Every searched form is at least minScrubLen long.
-		s.replacer = newScrubber(pairs)
+		pairs = append(pairs, v, f)
 	}
-	r := s.replacer
-	s.mu.Unlock()
-	return r.Replace(text)
+	s.scrub = newScrubber(pairs)
 }
