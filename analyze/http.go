@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -375,6 +376,34 @@ func DropUnreadBodies(ex *capture.Exchange) {
 		r.Body = nil
 		ex.AddGap(capture.GapResponseBody, "body not kept: not OAuth or MCP traffic")
 	}
+}
+
+// WithoutUnreadBodies returns ex, or, when DropUnreadBodies would drop a
+// body of it, a copy without them; ex itself is not changed. The live
+// proxy keeps every exchange until its final analysis while its HAR
+// writer still needs the whole of it: a browser session's scripts,
+// styles and images would otherwise stay in memory for the whole
+// capture.
+func WithoutUnreadBodies(ex *capture.Exchange) *capture.Exchange {
+	if ex.Request == nil || maybeOAuth(ex) {
+		return ex
+	}
+	dropReq := len(ex.Request.Body) > 0 && !mayBeNamedDocument(ex.Request.Body)
+	dropResp := ex.Response != nil && len(ex.Response.Body) > 0 && !mayBeNamedDocument(ex.Response.Body)
+	if !dropReq && !dropResp {
+		return ex
+	}
+	c := *ex
+	req := *ex.Request
+	c.Request = &req
+	if ex.Response != nil {
+		resp := *ex.Response
+		c.Response = &resp
+	}
+	// DropUnreadBodies appends gaps: not into ex's array.
+	c.Gaps = slices.Clip(ex.Gaps)
+	DropUnreadBodies(&c)
+	return &c
 }
 
 // namedDocumentMembers are JSON members of the documents a URL named in

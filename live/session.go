@@ -156,7 +156,9 @@ func (s *Session) Add(ex *capture.Exchange) {
 		s.mu.Unlock()
 		return
 	}
-	s.exs = append(s.exs, ex)
+	// The analyses keep the exchange without the bodies they never read
+	// (a browser's scripts and images); the HAR file gets all of it.
+	s.exs = append(s.exs, analyze.WithoutUnreadBodies(ex))
 	s.lastAdd = s.opts.Now()
 	// Analyze soon after new traffic, but at most once per Debounce
 	// (a steady stream must not postpone analysis forever).

@@ -247,3 +247,49 @@ references: ["RFC 6749 §10.12"]
 	}
 	return eng, exs
 }
+
+// TestSessionKeepsNoUnreadBodies: a response the analysis never reads (a
+// browser's script, no credentials, no OAuth parameters) reaches the HAR
+// file whole, the session keeps it without its body, the exchange the
+// proxy handed over is not changed, and the findings are the same.
+func TestSessionKeepsNoUnreadBodies(t *testing.T) {
+	eng, exs := noStateFlow(t)
+	path := filepath.Join(t.TempDir(), "live.har")
+	hw, err := har.Create(path, har.WriterOptions{Creator: "t", Version: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := New(Options{Engine: eng, MCPRevision: "auto", HAR: hw, Debounce: time.Hour})
+	script := strings.Repeat("function f(){return 1}\n", 40000)
+	u, _ := url.Parse("https://app.example/static/app.js")
+	asset := &capture.Exchange{Start: exs[0].Start, Request: &capture.Request{Method: "GET", URL: u, Proto: "HTTP/1.1",
+		Headers: capture.Headers{{Name: "Host", Value: "app.example"}}},
+		Response: &capture.Response{Status: 200, Proto: "HTTP/1.1", Headers: capture.Headers{{Name: "Content-Type", Value: "text/javascript"}},
+			Body: []byte(script)}}
+	for i, ex := range append([]*capture.Exchange{asset}, exs...) {
+		ex.Ref.ProxySeq = int64(i + 1)
+		sess.Add(ex)
+	}
+	sess.Close()
+	if err := hw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if string(asset.Response.Body) != script || len(asset.Gaps) != 0 {
+		t.Errorf("the proxy's exchange was changed: %d body bytes, gaps %v", len(asset.Response.Body), asset.Gaps)
+	}
+	res, fs, _ := sess.Analyze()
+	kept := res.Exchanges[0]
+	if kept.Request.URL.Path != "/static/app.js" || kept.Response.Body != nil || len(kept.Gaps) != 1 {
+		t.Errorf("session kept %s with %d body bytes, gaps %v; want no body and one gap", kept.Request.URL, len(kept.Response.Body), kept.Gaps)
+	}
+	if len(fs) != 1 || fs[0].Rule != "AZ-STATE" {
+		t.Errorf("findings %v, want AZ-STATE once", fs)
+	}
+	written, _, err := har.ReadFile(path, har.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != len(exs)+1 || string(written[0].Response.Body) != script {
+		t.Errorf("HAR holds %d exchanges, first body %d bytes; want %d and the whole script", len(written), len(written[0].Response.Body), len(exs)+1)
+	}
+}
