@@ -9,6 +9,7 @@
 //	proxybench load -mode throughput|latency|newconns ...   # the load generator (one JSON line out)
 //	proxybench report results.jsonl       # the table, with ranges over repeats
 //	proxybench freeport                   # prints a free loopback port
+//	proxybench pagefault                  # what the first touch of a page costs here
 //
 // Every process listens on loopback only, except the upstream, which must
 // answer on all of 127.0.0.0/8 (the new-connections mode gives each
@@ -42,6 +43,8 @@ func main() {
 		err = runReport(args)
 	case "freeport":
 		err = freePort()
+	case "pagefault":
+		err = runPagefault(args)
 	default:
 		usage()
 	}
@@ -62,6 +65,6 @@ func freePort() error {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: proxybench upstream|goproxy|mitm|load|report|freeport [flags] (see -h of each)")
+	fmt.Fprintln(os.Stderr, "usage: proxybench upstream|goproxy|mitm|load|report|freeport|pagefault [flags] (see -h of each)")
 	os.Exit(2)
 }
