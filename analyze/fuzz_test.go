@@ -354,3 +354,51 @@ func FuzzScanJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMayHoldSecretMember: the prefilter never misses a member name that
+// decoding finds (in any object of the document, arrays included, in any
+// case), whatever the spacing, escapes and nesting.
+func FuzzMayHoldSecretMember(f *testing.F) {
+	for _, s := range []string{
+		`{"items":[{"id":1,"token":"x"}]}`, `{"a" : "b", "ACCESS_TOKEN"` + "\t\n:" + `1}`, `{"x\"code":1}`,
+		`{"a":"code","b":{"client_secret":{}}}`, `{"` + strings.Repeat("k", 40) + `":"v"}`, `{"code":1}`, `{"":{"id_token":"t"}}`,
+		"{\"api_\u212Aey\":\"v\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var doc any
+		if json.Unmarshal(b, &doc) != nil {
+			return
+		}
+		if _, isObject := doc.(map[string]any); !isObject {
+			return
+		}
+		if name, ok := secretMemberIn(doc); ok && !mayHoldSecretMember(b) {
+			t.Fatalf("member %q of %s missed", name, b)
+		}
+	})
+}
+
+// secretMemberIn finds a member named in secretParams anywhere in a
+// decoded document.
+func secretMemberIn(v any) (string, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if secretParams[strings.ToLower(k)] {
+				return k, true
+			}
+			if n, ok := secretMemberIn(e); ok {
+				return n, true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if n, ok := secretMemberIn(e); ok {
+				return n, true
+			}
+		}
+	}
+	return "", false
+}

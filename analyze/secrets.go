@@ -135,23 +135,50 @@ var secretParamShapes = func() (t [256]uint32) {
 }()
 
 // mayHoldSecretMember reports whether a JSON text may have a member named
-// in secretParams: whether any of its quoted strings is such a name in
-// any case. A \u escape can spell a name in another way, so a body with
-// one is always decoded.
+// in secretParams, in any case: whether a string that a colon follows
+// (a member name; the values are not looked at, addJSON reads names
+// only) is such a name. A \u escape can spell a name in another way, and
+// so can the Kelvin sign (U+212A, which strings.ToLower makes a "k", as in
+// "token"): a body with either is always decoded.
+//
+// It looks from each colon back to the name before it rather than
+// walking every string of the text: an API's answer has a colon per
+// member but two or more strings, and the live proxy asks this of every
+// answer it records.
 func mayHoldSecretMember(b []byte) bool {
 	if !looksJSONObject(b) {
 		return false
 	}
-	if bytes.Contains(b, []byte(`\u`)) {
+	if bytes.Contains(b, []byte(`\u`)) || bytes.Contains(b, []byte("\u212A")) {
 		return true
 	}
 	var name [32]byte
-	found := false
-	scanJSON(b, func(raw []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := bytes.IndexByte(b[i:], ':')
+		if c < 0 {
+			return false
+		}
+		i += c
+		// The closing quote of the name, across whitespace.
+		end := i - 1
+		for end >= 0 && (b[end] == ' ' || b[end] == '\t' || b[end] == '\r' || b[end] == '\n') {
+			end--
+		}
+		if end < 1 || b[end] != '"' {
+			continue
+		}
+		// Its opening quote, within 32 bytes: every name is shorter. A
+		// quote escaped inside a longer name only makes a false
+		// candidate, and such a name is decoded to be sure.
+		start := bytes.LastIndexByte(b[max(0, end-32):end], '"')
+		if start < 0 {
+			continue
+		}
+		raw := b[max(0, end-32)+start+1 : end]
 		if len(raw) == 0 || len(raw) >= 32 || secretParamShapes[raw[0]|0x20]&(1<<len(raw)) == 0 {
 			// No name starts with that letter and has that length:
-			// most strings of a body end here, without a map lookup.
-			return true
+			// most members end here, without a map lookup.
+			continue
 		}
 		lower := name[:len(raw)]
 		for j, c := range raw {
@@ -160,8 +187,9 @@ func mayHoldSecretMember(b []byte) bool {
 			}
 			lower[j] = c
 		}
-		found = secretParams[string(lower)]
-		return !found
-	}, nil)
-	return found
+		if secretParams[string(lower)] {
+			return true
+		}
+	}
+	return false
 }

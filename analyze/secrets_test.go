@@ -147,3 +147,17 @@ func TestResourceResponseJSONDecodedOnlyWhenRead(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMayHoldSecretMember: a REST API's answer (an object holding a
+// list of items, about 10 KiB, no credential), which the live proxy asks
+// about for every call it records.
+func BenchmarkMayHoldSecretMember(b *testing.B) {
+	item := `{"id":"itm_01HZX3K8Q2V7N9","name":"Widget 42","price":{"amount":1299,"currency":"EUR"},"tags":["blue","large"],"created_at":"2026-11-20T09:00:00Z","links":{"self":"/api/items/itm_01HZX3K8Q2V7N9","owner":"/api/users/usr_4821"}}`
+	body := []byte(`{"items":[` + strings.Repeat(item+",", 42) + item + `],"next":"/api/items?page=2","total":12345}`)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if mayHoldSecretMember(body) {
+			b.Fatal("found a member that is not there")
+		}
+	}
+}
