@@ -59,6 +59,7 @@ type CA struct {
 	// anywhere, and the leaves it serves are trusted only through the CA.
 	leafKeyOnce sync.Once
 	leafKey     *ecdsa.PrivateKey
+	leafSPKI    []byte // leafKey's SubjectPublicKeyInfo, DER
 	leafKeyErr  error
 }
 
@@ -270,11 +271,40 @@ func (ca *CA) Leaf(host string) (*tls.Certificate, error) {
 
 // newLeaf signs a new certificate for host.
 func (ca *CA) newLeaf(host string) (*tls.Certificate, error) {
-	ca.leafKeyOnce.Do(func() { ca.leafKey, ca.leafKeyErr = ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
+	ca.leafKeyOnce.Do(func() {
+		ca.leafKey, ca.leafKeyErr = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if ca.leafKeyErr == nil {
+			ca.leafSPKI, ca.leafKeyErr = leafSPKI(ca.leafKey)
+		}
+	})
 	key, err := ca.leafKey, ca.leafKeyErr
 	if err != nil {
 		return nil, err
 	}
+	tmpl, err := ca.leafTemplate(host)
+	if err != nil {
+		return nil, err
+	}
+	var der []byte
+	if ca.directLeafOK(host) {
+		der, err = ca.leafDER(host, tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter, ca.leafSPKI)
+	} else {
+		der, err = x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Certificate{Certificate: [][]byte{der, ca.der}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// leafTemplate is the leaf certificate for host: a new serial, valid
+// from an hour ago (clocks differ) for leafValidity, at most as long as
+// the CA.
+func (ca *CA) leafTemplate(host string) (*x509.Certificate, error) {
 	serial, err := randomSerial()
 	if err != nil {
 		return nil, err
@@ -282,7 +312,7 @@ func (ca *CA) newLeaf(host string) (*tls.Certificate, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: host, Organization: []string{"oauthlint MITM"}},
+		Subject:      pkix.Name{CommonName: host, Organization: []string{leafOrganization}},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(leafValidity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
@@ -296,15 +326,7 @@ func (ca *CA) newLeaf(host string) (*tls.Certificate, error) {
 	if tmpl.NotAfter.After(ca.Cert.NotAfter) {
 		tmpl.NotAfter = ca.Cert.NotAfter
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return nil, err
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	return &tls.Certificate{Certificate: [][]byte{der, ca.der}, PrivateKey: key, Leaf: leaf}, nil
+	return tmpl, nil
 }
 
 // Fetch implements goproxy's CertStorage: our leaves, never goproxy's CA.
