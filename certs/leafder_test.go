@@ -27,37 +27,47 @@ func TestLeafDERLikeCreateCertificate(t *testing.T) {
 		if !ca.directLeafOK(host) {
 			t.Fatalf("%s: not written directly", host)
 		}
-		tmpl, err := ca.leafTemplate(host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &ca.leafKey.PublicKey, ca.key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		der, err := ca.leafDER(host, tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter, ca.leafSPKI)
-		if err != nil {
-			t.Fatalf("%s: %v", host, err)
-		}
-		got, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatalf("%s: %v", host, err)
-		}
-		ref, _ := x509.ParseCertificate(want)
-		if !bytes.Equal(got.RawTBSCertificate, ref.RawTBSCertificate) {
-			t.Errorf("%s: TBS differs from CreateCertificate's\n got %x\nwant %x", host, got.RawTBSCertificate, ref.RawTBSCertificate)
-		}
-		if got.SignatureAlgorithm != ref.SignatureAlgorithm {
-			t.Errorf("%s: signature algorithm %v, want %v", host, got.SignatureAlgorithm, ref.SignatureAlgorithm)
-		}
-		if err := got.CheckSignatureFrom(ca.Cert); err != nil {
-			t.Errorf("%s: %v", host, err)
-		}
+		got := directAndReference(t, ca, host)
 		opts := x509.VerifyOptions{DNSName: host, Roots: pool}
 		if _, err := got.Verify(opts); err != nil {
 			t.Errorf("%s: %v", host, err)
 		}
 	}
+}
+
+// directAndReference writes host's leaf directly and has
+// CreateCertificate make it from the same template, and checks that
+// they are the same certificate up to the signature and that the direct
+// one's signature verifies against the CA.
+func directAndReference(t testing.TB, ca *CA, host string) *x509.Certificate {
+	t.Helper()
+	tmpl, err := ca.leafTemplate(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &ca.leafKey.PublicKey, ca.key)
+	if err != nil {
+		t.Fatalf("%q: CreateCertificate refuses it (%v) but it is written directly", host, err)
+	}
+	der, err := ca.leafDER(host, tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter, ca.leafSPKI)
+	if err != nil {
+		t.Fatalf("%q: %v", host, err)
+	}
+	got, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatalf("%q: %v", host, err)
+	}
+	ref, _ := x509.ParseCertificate(want)
+	if !bytes.Equal(got.RawTBSCertificate, ref.RawTBSCertificate) {
+		t.Fatalf("%q: TBS differs from CreateCertificate's\n got %x\nwant %x", host, got.RawTBSCertificate, ref.RawTBSCertificate)
+	}
+	if got.SignatureAlgorithm != ref.SignatureAlgorithm {
+		t.Fatalf("%q: signature algorithm %v, want %v", host, got.SignatureAlgorithm, ref.SignatureAlgorithm)
+	}
+	if err := got.CheckSignatureFrom(ca.Cert); err != nil {
+		t.Fatalf("%q: %v", host, err)
+	}
+	return got
 }
 
 // Hosts the direct writer does not cover go through CreateCertificate,
@@ -129,28 +139,6 @@ func FuzzLeafDER(f *testing.F) {
 		if !ca.directLeafOK(host) {
 			return
 		}
-		tmpl, err := ca.leafTemplate(host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, werr := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &ca.leafKey.PublicKey, ca.key)
-		der, err := ca.leafDER(host, tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter, ca.leafSPKI)
-		if werr != nil {
-			t.Fatalf("%q: CreateCertificate refuses it (%v) but it is written directly", host, werr)
-		}
-		if err != nil {
-			t.Fatalf("%q: %v", host, err)
-		}
-		got, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatalf("%q: %v", host, err)
-		}
-		ref, _ := x509.ParseCertificate(want)
-		if !bytes.Equal(got.RawTBSCertificate, ref.RawTBSCertificate) {
-			t.Fatalf("%q: TBS differs", host)
-		}
-		if err := got.CheckSignatureFrom(ca.Cert); err != nil {
-			t.Fatalf("%q: %v", host, err)
-		}
+		directAndReference(t, ca, host)
 	})
 }
