@@ -187,7 +187,7 @@ func queryMap(raw string) map[string][]string {
 // an exchange is recorded (readers and the proxy hand over finished
 // bodies; the HAR writer relies on the same). The live proxy keeps every
 // exchange and its view until the capture ends, so a copy would hold
-// each body twice, and copying into fresh memory was a tenth of the
+// each body twice, and copying into fresh memory was about 5 % of the
 // proxy's CPU under load.
 func bodyText(b []byte) string {
 	if len(b) > maxViewBody {

@@ -151,14 +151,17 @@ func New(opts Options) *Session {
 // returns at once: the exchange is written to the HAR file, in the order
 // of the calls, by the session's writer goroutine.
 func (s *Session) Add(ex *capture.Exchange) {
+	// The analyses keep the exchange without the bodies they never read
+	// (a browser's scripts and images); the HAR file gets all of it.
+	// Deciding looks through the bodies: not while holding mu, which
+	// every other connection's Add waits for.
+	kept := analyze.WithoutUnreadBodies(ex)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return
 	}
-	// The analyses keep the exchange without the bodies they never read
-	// (a browser's scripts and images); the HAR file gets all of it.
-	s.exs = append(s.exs, analyze.WithoutUnreadBodies(ex))
+	s.exs = append(s.exs, kept)
 	s.lastAdd = s.opts.Now()
 	// Analyze soon after new traffic, but at most once per Debounce
 	// (a steady stream must not postpone analysis forever).
