@@ -365,17 +365,31 @@ func newLightHTTP(ex *capture.Exchange) HTTP {
 // rule that does end up reading one reports not-available rather than
 // judging an empty body.
 func DropUnreadBodies(ex *capture.Exchange) {
-	if ex.Request == nil || maybeOAuth(ex) {
-		return
-	}
-	if len(ex.Request.Body) > 0 && !mayBeNamedDocument(ex.Request.Body) {
+	req, resp := unreadBodies(ex)
+	dropBodies(ex, req, resp)
+}
+
+// dropBodies removes the request or response body of ex and records why.
+func dropBodies(ex *capture.Exchange, dropReq, dropResp bool) {
+	if dropReq {
 		ex.Request.Body = nil
 		ex.AddGap(capture.GapRequestBody, "body not kept: not OAuth or MCP traffic")
 	}
-	if r := ex.Response; r != nil && len(r.Body) > 0 && !mayBeNamedDocument(r.Body) {
-		r.Body = nil
+	if dropResp {
+		ex.Response.Body = nil
 		ex.AddGap(capture.GapResponseBody, "body not kept: not OAuth or MCP traffic")
 	}
+}
+
+// unreadBodies says which bodies of ex the analysis will not read (see
+// DropUnreadBodies).
+func unreadBodies(ex *capture.Exchange) (req, resp bool) {
+	if ex.Request == nil || maybeOAuth(ex) {
+		return false, false
+	}
+	req = len(ex.Request.Body) > 0 && !mayBeNamedDocument(ex.Request.Body)
+	resp = ex.Response != nil && len(ex.Response.Body) > 0 && !mayBeNamedDocument(ex.Response.Body)
+	return req, resp
 }
 
 // WithoutUnreadBodies returns ex, or, when DropUnreadBodies would drop a
@@ -385,11 +399,7 @@ func DropUnreadBodies(ex *capture.Exchange) {
 // styles and images would otherwise stay in memory for the whole
 // capture.
 func WithoutUnreadBodies(ex *capture.Exchange) *capture.Exchange {
-	if ex.Request == nil || maybeOAuth(ex) {
-		return ex
-	}
-	dropReq := len(ex.Request.Body) > 0 && !mayBeNamedDocument(ex.Request.Body)
-	dropResp := ex.Response != nil && len(ex.Response.Body) > 0 && !mayBeNamedDocument(ex.Response.Body)
+	dropReq, dropResp := unreadBodies(ex)
 	if !dropReq && !dropResp {
 		return ex
 	}
@@ -400,9 +410,9 @@ func WithoutUnreadBodies(ex *capture.Exchange) *capture.Exchange {
 		resp := *ex.Response
 		c.Response = &resp
 	}
-	// DropUnreadBodies appends gaps: not into ex's array.
+	// dropBodies appends gaps: not into ex's array.
 	c.Gaps = slices.Clip(ex.Gaps)
-	DropUnreadBodies(&c)
+	dropBodies(&c, dropReq, dropResp)
 	return &c
 }
 
