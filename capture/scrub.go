@@ -52,11 +52,11 @@ func newScrubber(pairs []string) *scrubber {
 // the pair: a live capture learns a secret with every token it sees, and
 // rebuilding from thousands of them each time cost more than scrubbing.
 func (s *scrubber) add(old, nw string) {
-	if _, known := s.repl[old]; known {
-		s.repl[old] = nw
+	_, known := s.repl[old]
+	s.repl[old] = nw
+	if known {
 		return
 	}
-	s.repl[old] = nw
 	k := binary.LittleEndian.Uint32([]byte(old[:scrubPrefix]))
 	h := scrubHash(k)
 	s.bits[h/64] |= 1 << (h % 64)

@@ -194,7 +194,7 @@ func (s *SecretSet) build() {
 		return
 	}
 	formed := make(map[string]string, len(s.values))
-	pairs := make([]string, 0, 2*len(s.values))
+	s.scrub = newScrubber(nil)
 	for v, raw := range s.values {
 		f, ok := formed[raw]
 		if !ok {
@@ -202,7 +202,6 @@ func (s *SecretSet) build() {
 			formed[raw] = f
 		}
 		// Every searched form is at least minScrubLen long.
-		pairs = append(pairs, v, f)
+		s.scrub.add(v, f)
 	}
-	s.scrub = newScrubber(pairs)
 }

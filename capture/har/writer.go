@@ -85,7 +85,6 @@ func (w *Writer) AddAll(exs []*capture.Exchange) error {
 		}
 		w.buf = w.buf[:0]
 	}()
-	w.buf = w.buf[:0]
 	pending := 0 // entries in buf
 	flush := func() error {
 		if _, err := w.f.Write(w.buf); err != nil {
