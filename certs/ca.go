@@ -274,7 +274,7 @@ func (ca *CA) newLeaf(host string) (*tls.Certificate, error) {
 	ca.leafKeyOnce.Do(func() {
 		ca.leafKey, ca.leafKeyErr = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if ca.leafKeyErr == nil {
-			ca.leafSPKI, ca.leafKeyErr = leafSPKI(ca.leafKey)
+			ca.leafSPKI, ca.leafKeyErr = x509.MarshalPKIXPublicKey(&ca.leafKey.PublicKey)
 		}
 	})
 	key, err := ca.leafKey, ca.leafKeyErr
@@ -287,7 +287,7 @@ func (ca *CA) newLeaf(host string) (*tls.Certificate, error) {
 	}
 	var der []byte
 	if ca.directLeafOK(host) {
-		der, err = ca.leafDER(host, tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter, ca.leafSPKI)
+		der, err = ca.leafDER(tmpl)
 	} else {
 		der, err = x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	}

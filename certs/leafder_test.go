@@ -49,7 +49,7 @@ func directAndReference(t testing.TB, ca *CA, host string) *x509.Certificate {
 	if err != nil {
 		t.Fatalf("%q: CreateCertificate refuses it (%v) but it is written directly", host, err)
 	}
-	der, err := ca.leafDER(host, tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter, ca.leafSPKI)
+	der, err := ca.leafDER(tmpl)
 	if err != nil {
 		t.Fatalf("%q: %v", host, err)
 	}
@@ -107,7 +107,7 @@ func BenchmarkLeaf(b *testing.B) {
 	tmpl, _ := ca.leafTemplate("127.8.9.10")
 	b.Run("direct", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := ca.leafDER("127.8.9.10", tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter, ca.leafSPKI); err != nil {
+			if _, err := ca.leafDER(tmpl); err != nil {
 				b.Fatal(err)
 			}
 		}
