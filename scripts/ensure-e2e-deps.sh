@@ -41,19 +41,27 @@ apt_install() {
 	rm -f "$log"
 }
 
+# npm_ci DIR [FILE]: npm ci in $root/DIR when its package-lock.json changed
+# since the last install there (or FILE, which the install provides, is
+# not executable).
+npm_ci() {
+	local dir="$root/$1" want
+	local stamp="$dir/node_modules/.oauthlint-lock.sha256"
+	want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+	if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && ( -z "${2:-}" || -x "$2" ) ]]; then
+		return
+	fi
+	say "npm ci in $1"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+	echo "$want" >"$stamp"
+}
+
 # 1. Node and the npm packages.
 command -v node >/dev/null || die "node is not installed (Node 20 or later is needed: apt-get install -y nodejs npm)"
 major="$(node -p 'process.versions.node.split(".")[0]')"
 ((major >= 20)) || die "node $(node --version) is too old; the harness needs Node 20 or later"
 command -v npm >/dev/null || apt_install npm
-lock="$root/e2e/node/package-lock.json"
-stamp="$root/e2e/node/node_modules/.oauthlint-lock.sha256"
-want="$(sha256sum "$lock" | cut -d' ' -f1)"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-	say "npm ci in e2e/node"
-	(cd "$root/e2e/node" && npm ci --no-audit --no-fund --loglevel=error >&2)
-	echo "$want" >"$stamp"
-fi
+npm_ci e2e/node
 
 # 2. Hydra, built from the pinned tool module.
 bin="$cache/bin/hydra-$hydra_version"
@@ -80,17 +88,10 @@ command -v tcpdump >/dev/null || apt_install tcpdump
 # 4. Claude Code (about 400 MB: its native binary for this platform).
 claude_msg="claude-code skipped (OAUTHLINT_E2E_CLAUDE=0)"
 if [[ "${OAUTHLINT_E2E_CLAUDE:-}" != "0" ]]; then
-	clock="$root/e2e/claude/package-lock.json"
-	cstamp="$root/e2e/claude/node_modules/.oauthlint-lock.sha256"
-	cwant="$(sha256sum "$clock" | cut -d' ' -f1)"
 	claude="$root/e2e/claude/node_modules/@anthropic-ai/claude-code/bin/claude.exe"
-	if [[ ! -f "$cstamp" || "$(cat "$cstamp")" != "$cwant" || ! -x "$claude" ]]; then
-		say "npm ci in e2e/claude (Claude Code)"
-		(cd "$root/e2e/claude" && npm ci --no-audit --no-fund --loglevel=error >&2)
-		"$claude" --version >/dev/null || die "the claude binary at $claude does not run"
-		echo "$cwant" >"$cstamp"
-	fi
-	claude_msg="claude $("$claude" --version | head -1)"
+	npm_ci e2e/claude "$claude"
+	version="$("$claude" --version)" || die "the claude binary at $claude does not run"
+	claude_msg="claude ${version%%$'\n'*}"
 fi
 
 say "ready: node $(node --version), hydra $bin, tcpdump $(command -v tcpdump), $claude_msg"
