@@ -20,6 +20,7 @@ import (
 	"github.com/oauthlint/oauthlint/capture"
 	"github.com/oauthlint/oauthlint/capture/har"
 	"github.com/oauthlint/oauthlint/certs"
+	"github.com/oauthlint/oauthlint/internal/hugepages"
 	"github.com/oauthlint/oauthlint/live"
 	"github.com/oauthlint/oauthlint/mitm"
 	"github.com/oauthlint/oauthlint/report"
@@ -140,6 +141,7 @@ verified; use --upstream-ca or --upstream-insecure for test servers.`,
 
 func runCapture(o *CaptureOptions) (err error) {
 	start := o.Now()
+	defer hugepages.Start()()
 	bl, err := newBrowserLeg(o, o.IO.ErrOut)
 	if err != nil {
 		return err
