@@ -56,6 +56,32 @@ func TestScrubberLikeReplacer(t *testing.T) {
 	}
 }
 
+// The scrubber looks at every scrubStep-th position: a secret must be
+// found at every offset from them, at the very end of the text, right
+// after another, and overlapping one.
+func TestScrubberEveryOffset(t *testing.T) {
+	olds := []string{"abcdef", "abcdefghij", "bcdefg", "123456"}
+	pairs := scrubPairs(olds)
+	for pad := 0; pad < 2*scrubStep+1; pad++ {
+		for _, tail := range []string{"", "x", "xy", "xyz", " 123456", "123456"} {
+			text := strings.Repeat("-", pad) + "abcdefghij" + tail + strings.Repeat("-", pad%scrubStep) + "bcdefg"
+			want := strings.NewReplacer(pairs...).Replace(text)
+			if got := newScrubber(pairs).Replace(text); got != want {
+				t.Errorf("Replace(%q) = %q, want %q", text, got, want)
+			}
+		}
+	}
+}
+
+func TestScrubberRefusesShortSecret(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("a secret shorter than minScrubLen was accepted: it could be missed between the positions looked at")
+		}
+	}()
+	newScrubber([]string{"abcde", "<x>"})
+}
+
 // A text without a secret comes back as it is, not copied.
 func TestScrubberNoCopyWithoutMatch(t *testing.T) {
 	text := strings.Repeat(`{"id":1,"name":"item","tags":["a","b"]},`, 200)
