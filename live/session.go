@@ -81,8 +81,10 @@ type Session struct {
 	// that fires meanwhile sets again instead, and the running analysis
 	// schedules the next when it ends).
 	analyzing, again bool
-	// judged holds the content (flowContent) of every flow a live
-	// analysis judged.
+	// judged holds the content (flowContent) of each flow of the last
+	// live analysis that was judged with that content: a flow that grew
+	// leaves its former content behind, so the set stays as large as the
+	// capture's flows, not as their versions.
 	judged map[string]bool
 	// final is Close's analysis of the whole capture, which Analyze
 	// returns rather than analyzing the same capture again.
@@ -399,22 +401,24 @@ func (s *Session) report(exs []*capture.Exchange, final bool) *analysis {
 		decided[f.ID] = final || s.isDecided(f, now)
 	}
 	var pick func(*analyze.Flow) bool
+	var judged map[string]bool
 	if !final {
 		// Live analyses run one at a time (analyzing), so judged needs
 		// no lock; the final one does not touch it.
+		judged = make(map[string]bool, len(s.judged))
 		pick = func(f *analyze.Flow) bool {
 			if !decided[f.ID] {
 				return false
 			}
 			k := flowContent(f)
-			if s.judged[k] {
-				return false
-			}
-			s.judged[k] = true
-			return true
+			judged[k] = true
+			return !s.judged[k]
 		}
 	}
 	a := s.judge(res, run, len(exs), pick)
+	if !final {
+		s.judged = judged
+	}
 	fs := a.fs
 	scrub := res.Secrets.Scrub
 	if s.opts.ShowSecrets {

@@ -206,6 +206,18 @@ func TestLiveAnalysisJudgesChangedDecidedFlowsOnly(t *testing.T) {
 	if a := sess.report(grown, false); fails(a) != 1 {
 		t.Errorf("a flow that grew was not judged again: %v", a.fs)
 	}
+	// The flow's former content is forgotten: the set of judged
+	// contents is as large as the flows, not as their versions.
+	for i := 0; i < 5; i++ {
+		more := *last
+		more.Ref.ProxySeq = int64(len(grown) + 1)
+		more.Start = last.Start.Add(time.Duration(len(grown)) * time.Second)
+		grown = append(grown, &more)
+		sess.report(grown, false)
+	}
+	if n, flows := len(sess.judged), len(sess.analyze(grown).res.Flows); n > flows {
+		t.Errorf("%d judged contents kept for %d flows: %v", n, flows, sess.judged)
+	}
 	if a := sess.report(grown, true); fails(a) != 1 {
 		t.Errorf("the final analysis did not judge every flow: %v", a.fs)
 	}
