@@ -78,13 +78,9 @@ func hugeIn(t *testing.T, lo, hi uintptr) int {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if start, end, ok := strings.Cut(strings.Fields(line)[0], "-"); ok && !strings.HasSuffix(strings.Fields(line)[0], ":") {
-			s, err1 := strconv.ParseUint(start, 16, 64)
-			e, err2 := strconv.ParseUint(end, 16, 64)
-			if err1 == nil && err2 == nil {
-				in = uintptr(s) < hi && uintptr(e) > lo
-				continue
-			}
+		if s, e, ok := addrRange(line); ok {
+			in = s < hi && e > lo
+			continue
 		}
 		if in && strings.HasPrefix(line, "AnonHugePages:") {
 			kb, _ := strconv.Atoi(strings.Fields(line)[1])
@@ -211,17 +207,27 @@ func mappings(t *testing.T) [][2]uintptr {
 	}
 	var out [][2]uintptr
 	for _, line := range strings.Split(string(b), "\n") {
-		start, end, ok := strings.Cut(strings.Fields(line + " x")[0], "-")
-		if !ok {
-			continue
-		}
-		s, err1 := strconv.ParseUint(start, 16, 64)
-		e, err2 := strconv.ParseUint(end, 16, 64)
-		if err1 == nil && err2 == nil {
-			out = append(out, [2]uintptr{uintptr(s), uintptr(e)})
+		if s, e, ok := addrRange(line); ok {
+			out = append(out, [2]uintptr{s, e})
 		}
 	}
 	return out
+}
+
+// addrRange reads the "start-end" that begins a line of /proc/self/maps
+// or smaps (smaps' other lines begin with a "Name:").
+func addrRange(line string) (lo, hi uintptr, ok bool) {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return 0, 0, false
+	}
+	start, end, ok := strings.Cut(f[0], "-")
+	if !ok {
+		return 0, 0, false
+	}
+	s, err1 := strconv.ParseUint(start, 16, 64)
+	e, err2 := strconv.ParseUint(end, 16, 64)
+	return uintptr(s), uintptr(e), err1 == nil && err2 == nil
 }
 
 func overlaps(ranges [][2]uintptr, lo, hi uintptr) bool {
