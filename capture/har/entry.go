@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,10 +204,12 @@ func appendFloat(b []byte, f float64) []byte {
 	return b
 }
 
-// jsonPlain marks the ASCII bytes a JSON string holds as they are: not a
-// control character, quote or backslash, and not <, > or & (escaped as
-// encoding/json's Encoder does by default, so that the file is the same).
-var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+// jsonPlain marks the bytes a JSON string holds as they are: ASCII, not
+// a control character, quote or backslash, and not <, > or & (escaped as
+// encoding/json's Encoder does by default, so that the file is the
+// same). A byte of 0x80 or more starts or continues a character that is
+// checked.
+var jsonPlain = func() (t [256]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
 		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
 	}
@@ -218,50 +221,87 @@ const hexDigits = "0123456789abcdef"
 // appendString writes s as a JSON string as encoding/json does: invalid
 // UTF-8 becomes U+FFFD, and U+2028 and U+2029 are escaped.
 func appendString(b []byte, s string) []byte {
+	return appendStringChunked(b, s, escapeChunk)
+}
+
+// escapeChunk is how much of a string is escaped into room reserved at
+// once: up to six bytes out for each byte in, so a large body does not
+// reserve six times its size.
+const escapeChunk = 4 << 10
+
+// appendStringChunked is appendString escaping chunk bytes at a time
+// (chunk ≥ utf8.UTFMax; tests use small ones). A chunk ends before a
+// byte that is not a UTF-8 continuation byte, so that no character is
+// cut; when the last three bytes before the end are all continuation
+// bytes, no valid character can span the end either.
+func appendStringChunked(b []byte, s string, chunk int) []byte {
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if jsonPlain[c] {
-				i++
-				continue
+	for len(s) > 0 {
+		n := len(s)
+		if n > chunk {
+			n = chunk
+			for n > chunk-(utf8.UTFMax-1) && s[n]&0xC0 == 0x80 {
+				n--
 			}
-			b = append(b, s[start:i]...)
+			if s[n]&0xC0 == 0x80 {
+				n = chunk
+			}
+		}
+		b = appendEscaped(b, s[:n])
+		s = s[n:]
+	}
+	return append(b, '"')
+}
+
+// appendEscaped writes s escaped (without quotes) into room reserved for
+// the worst case, byte by byte: a JSON body has a quote every few bytes,
+// and copying the short runs between them cost more than the bytes.
+func appendEscaped(b []byte, s string) []byte {
+	b = slices.Grow(b, 6*len(s))
+	n := len(b)
+	d := b[:cap(b)]
+	for i := 0; i < len(s); {
+		c := s[i]
+		if jsonPlain[c] {
+			d[n] = c
+			n++
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			i++
+			d[n] = '\\'
 			switch c {
 			case '\\', '"':
-				b = append(b, '\\', c)
+				d[n+1] = c
 			case '\b':
-				b = append(b, '\\', 'b')
+				d[n+1] = 'b'
 			case '\f':
-				b = append(b, '\\', 'f')
+				d[n+1] = 'f'
 			case '\n':
-				b = append(b, '\\', 'n')
+				d[n+1] = 'n'
 			case '\r':
-				b = append(b, '\\', 'r')
+				d[n+1] = 'r'
 			case '\t':
-				b = append(b, '\\', 't')
+				d[n+1] = 't'
 			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+				d[n+1], d[n+2], d[n+3], d[n+4], d[n+5] = 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF]
+				n += 4
 			}
-			i++
-			start = i
+			n += 2
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
+			n += copy(d[n:], `\ufffd`)
 		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			d[n], d[n+1], d[n+2], d[n+3], d[n+4], d[n+5] = '\\', 'u', '2', '0', '2', hexDigits[r&0xF]
+			n += 6
 		default:
-			i += size
-			continue
+			n += copy(d[n:], s[i:i+size])
 		}
 		i += size
-		start = i
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return d[:n]
 }

@@ -219,3 +219,57 @@ func BenchmarkAppendEntry(b *testing.B) {
 		b.SetBytes(int64(n))
 	})
 }
+
+// The escaper works a chunk at a time: with small chunks, every cut
+// (inside a character, inside an invalid sequence, between escapes) must
+// give what encoding/json gives for the whole string.
+func TestAppendStringChunks(t *testing.T) {
+	for _, s := range []string{
+		"",
+		`{"id":1,"name":"item"}`,
+		"héllo wörld € 𝄞 \u2028\u2029 end",
+		"\xe2\x82\xac\xe2\x82 \xf0\x9f\x98\x80\x80\x80\x80\x80\x80 x",
+		"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80",
+		"\xff\xfe\x00\x01\x1f<>&\\\"\t\n\r\b\f",
+		strings.Repeat("a€𝄞", 50),
+	} {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for chunk := utf8.UTFMax; chunk <= 12; chunk++ {
+			if got := appendStringChunked(nil, s, chunk); string(got) != string(want) {
+				t.Errorf("chunk %d: %q\n got %s\nwant %s", chunk, s, got, want)
+			}
+		}
+	}
+}
+
+// FuzzAppendStringChunks: the same on any bytes.
+func FuzzAppendStringChunks(f *testing.F) {
+	f.Add("a€𝄞\xe2\x82\x80\x80\x80\x80", uint8(4))
+	f.Fuzz(func(t *testing.T, s string, chunk uint8) {
+		c := utf8.UTFMax + int(chunk%16)
+		want, _ := json.Marshal(s)
+		if got := appendStringChunked(nil, s, c); string(got) != string(want) {
+			t.Fatalf("chunk %d: %q\n got %s\nwant %s", c, s, got, want)
+		}
+	})
+}
+
+// BenchmarkAppendString: an 8 KiB JSON body (a quote every few bytes) and
+// 8 KiB of plain text, as HAR strings.
+func BenchmarkAppendString(b *testing.B) {
+	for name, s := range map[string]string{
+		"json": strings.Repeat(`{"id":1,"name":"item","tags":["a","b"]},`, 200),
+		"text": strings.Repeat("The quick brown fox jumps over the lazy dog. ", 180),
+	} {
+		b.Run(name, func(b *testing.B) {
+			var buf []byte
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				buf = appendString(buf[:0], s)
+			}
+		})
+	}
+}
