@@ -200,7 +200,7 @@ load() {
 {
 	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 	echo "kernel: $(uname -sr); $(go version); mitmdump: $(mitmdump --version 2>/dev/null | awk '/^Mitmproxy/ { print $2 }')"
-	echo "memory: $("$PB" pagefault)"
+	"$PB" pagefault | sed "s/^/memory: /"
 	echo "transparent huge pages: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 	echo "before: $(uptime)"
 } | tee "$WORK/machine.txt" >&2
