@@ -402,13 +402,32 @@ func (r *recorder) respond(resp *http.Response, hasBody bool) bool {
 	r.ex.Response = &capture.Response{Status: resp.StatusCode, StatusText: strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))),
 		Proto: resp.Proto, Headers: headersOf(resp.Header, "", false), BodySize: resp.ContentLength}
 	if resp.TLS != nil {
-		r.ex.TLS = &capture.TLSInfo{Version: tls.VersionName(resp.TLS.Version), CipherSuite: tls.CipherSuiteName(resp.TLS.CipherSuite),
+		r.ex.TLS = &capture.TLSInfo{Version: tls.VersionName(resp.TLS.Version), CipherSuite: cipherSuiteName(resp.TLS.CipherSuite),
 			ServerName: resp.TLS.ServerName, ALPN: resp.TLS.NegotiatedProtocol}
 	}
 	if hasBody {
 		r.respBody = newCappedBuffer(r.p.opts.MaxBody, resp.ContentLength)
 	}
 	return true
+}
+
+// cipherSuiteNames holds the names of the suites crypto/tls knows:
+// tls.CipherSuiteName builds the list of every suite at each call, and
+// each upstream response asks for one.
+var cipherSuiteNames = func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		m[cs.ID] = cs.Name
+	}
+	return m
+}()
+
+// cipherSuiteName is tls.CipherSuiteName without building the list.
+func cipherSuiteName(id uint16) string {
+	if name, ok := cipherSuiteNames[id]; ok {
+		return name
+	}
+	return tls.CipherSuiteName(id)
 }
 
 // finish records the exchange unless it already was: with errMsg as its

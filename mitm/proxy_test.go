@@ -261,3 +261,19 @@ func TestListen(t *testing.T) {
 		t.Error("bad address accepted")
 	}
 }
+
+// cipherSuiteName names every suite as crypto/tls does, known or not.
+func TestCipherSuiteName(t *testing.T) {
+	ids := []uint16{0, 0x1301, 0x1302, 0x1303, 0xc02f, 0xc030, 0xcca8, 0x0005, 0x000a, 0xfefe, 0xffff}
+	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		ids = append(ids, cs.ID)
+	}
+	for _, id := range ids {
+		if got, want := cipherSuiteName(id), tls.CipherSuiteName(id); got != want {
+			t.Errorf("cipherSuiteName(%#04x) = %q, want %q", id, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = cipherSuiteName(0x1301) }); n != 0 {
+		t.Errorf("%v allocations to name a known suite", n)
+	}
+}
