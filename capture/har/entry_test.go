@@ -2,6 +2,7 @@ package har
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -257,11 +258,17 @@ func FuzzAppendStringChunks(f *testing.F) {
 	})
 }
 
-// BenchmarkAppendString: an 8 KiB JSON body (a quote every few bytes) and
-// 8 KiB of plain text, as HAR strings.
+// BenchmarkAppendString: an 8 KiB JSON body of short members (a quote
+// every few bytes), a 10 KiB API answer like bench/proxybench's (longer
+// strings), and 8 KiB of plain text, as HAR strings.
 func BenchmarkAppendString(b *testing.B) {
+	var api strings.Builder
+	for i := 0; api.Len() < 10<<10; i++ {
+		fmt.Fprintf(&api, `{"id":"itm_%08d","name":"Item number %d","owner":"usr_%04d","email":"user%d@example.com","created_at":"2025-01-%02dT%02d:00:00Z","tags":["alpha","beta"],"price":%d.5,"description":"A realistic-looking item description of moderate length for the proxy benchmark."},`, i, i, i%977, i%977, 1+i%28, i%24, i%100)
+	}
 	for name, s := range map[string]string{
 		"json": strings.Repeat(`{"id":1,"name":"item","tags":["a","b"]},`, 200),
+		"api":  api.String(),
 		"text": strings.Repeat("The quick brown fox jumps over the lazy dog. ", 180),
 	} {
 		b.Run(name, func(b *testing.B) {
