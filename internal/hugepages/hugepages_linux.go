@@ -1,7 +1,6 @@
 package hugepages
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"runtime/metrics"
@@ -136,9 +135,8 @@ func (a *advisor) scan() {
 		return
 	}
 	a.maps = b
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		lo, hi, ok := candidate(sc.Bytes())
+	for line := range bytes.Lines(b) {
+		lo, hi, ok := candidate(line)
 		if !ok {
 			continue
 		}
@@ -238,19 +236,29 @@ func candidate(line []byte) (lo, hi uintptr, ok bool) {
 	if len(f) > 5 && !bytes.HasPrefix(f[5], []byte("[anon:")) {
 		return 0, 0, false // [stack], [heap] and files
 	}
-	dash := bytes.IndexByte(f[0], '-')
-	if dash < 0 {
+	start, end, ok := addrRange(f[0])
+	if !ok {
 		return 0, 0, false
 	}
-	start, err1 := strconv.ParseUint(string(f[0][:dash]), 16, 64)
-	end, err2 := strconv.ParseUint(string(f[0][dash+1:]), 16, 64)
-	if err1 != nil || err2 != nil || end <= start {
-		return 0, 0, false
-	}
-	lo = uintptr((start + hugePage - 1) &^ (hugePage - 1))
-	hi = uintptr(end &^ (hugePage - 1))
+	lo = (start + hugePage - 1) &^ (hugePage - 1)
+	hi = end &^ (hugePage - 1)
 	if lo >= hi {
 		return 0, 0, false
 	}
 	return lo, hi, true
+}
+
+// addrRange reads the "start-end" field that begins a line of
+// /proc/self/maps or smaps.
+func addrRange(field []byte) (start, end uintptr, ok bool) {
+	lo, hi, found := bytes.Cut(field, []byte("-"))
+	if !found {
+		return 0, 0, false
+	}
+	s, err1 := strconv.ParseUint(string(lo), 16, 64)
+	e, err2 := strconv.ParseUint(string(hi), 16, 64)
+	if err1 != nil || err2 != nil || e <= s {
+		return 0, 0, false
+	}
+	return uintptr(s), uintptr(e), true
 }

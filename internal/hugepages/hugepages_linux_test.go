@@ -78,7 +78,7 @@ func hugeIn(t *testing.T, lo, hi uintptr) int {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if s, e, ok := addrRange(line); ok {
+		if s, e, ok := lineRange(line); ok {
 			in = s < hi && e > lo
 			continue
 		}
@@ -207,27 +207,21 @@ func mappings(t *testing.T) [][2]uintptr {
 	}
 	var out [][2]uintptr
 	for _, line := range strings.Split(string(b), "\n") {
-		if s, e, ok := addrRange(line); ok {
+		if s, e, ok := lineRange(line); ok {
 			out = append(out, [2]uintptr{s, e})
 		}
 	}
 	return out
 }
 
-// addrRange reads the "start-end" that begins a line of /proc/self/maps
-// or smaps (smaps' other lines begin with a "Name:").
-func addrRange(line string) (lo, hi uintptr, ok bool) {
+// lineRange is the address range a maps or smaps line begins with
+// (smaps' other lines begin with a "Name:").
+func lineRange(line string) (lo, hi uintptr, ok bool) {
 	f := strings.Fields(line)
 	if len(f) == 0 {
 		return 0, 0, false
 	}
-	start, end, ok := strings.Cut(f[0], "-")
-	if !ok {
-		return 0, 0, false
-	}
-	s, err1 := strconv.ParseUint(start, 16, 64)
-	e, err2 := strconv.ParseUint(end, 16, 64)
-	return uintptr(s), uintptr(e), err1 == nil && err2 == nil
+	return addrRange([]byte(f[0]))
 }
 
 func overlaps(ranges [][2]uintptr, lo, hi uintptr) bool {
