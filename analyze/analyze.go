@@ -153,38 +153,38 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 	light := make([]bool, len(exs))
 	for i, ex := range exs {
 		ex.Seq = i
-		h, isLight, cached := opts.Views.get(ex)
+		h := &https[i]
+		var cached bool
+		*h, light[i], cached = opts.Views.get(ex)
 		switch {
 		case cached:
-			https[i], light[i] = h, isLight
 		case maybeOAuth(ex):
-			https[i] = newHTTPDeferred(ex)
+			*h = newHTTPDeferred(ex)
 		default:
 			// Traffic that cannot be OAuth or MCP (static assets, plain
 			// API calls without credentials) gets a light view: parsing
 			// every body of a large capture would dominate the run.
-			https[i] = newLightHTTP(ex)
+			*h = newLightHTTP(ex)
 			light[i] = true
 		}
-		if !cached {
-			opts.Views.put(ex, &https[i], light[i])
-		}
+		// The view goes back to the cache when it was made or learned
+		// something (its JSON, its credentials).
+		changed := !cached || !h.secretsKnown
 		if !light[i] {
 			// What learn and collectSecrets read of the response's
 			// JSON: metadata documents, and any body that may hold a
 			// credential. A cached view still pending was found to be
 			// neither when it was made (the body does not change).
-			if h := &https[i]; !cached && h.responseJSONPending && (isASMPath(h.Path) || mayHoldSecretMember(ex.Response.Body)) {
+			if !cached && h.responseJSONPending && (isASMPath(h.Path) || mayHoldSecretMember(ex.Response.Body)) {
 				h.decodeResponseJSON()
-				opts.Views.put(ex, h, false)
 			}
-			k.learn(&https[i])
-			collectSecrets(res.Secrets, ex, &https[i])
+			k.learn(h)
+			collectSecrets(res.Secrets, ex, h)
 		} else {
-			addHeaderSecrets(res.Secrets, ex.Request.Headers)
-			if ex.Response != nil {
-				addHeaderSecrets(res.Secrets, ex.Response.Headers)
-			}
+			collectHeaderSecrets(res.Secrets, ex, h)
+		}
+		if changed {
+			opts.Views.put(ex, h, light[i])
 		}
 	}
 	for i, ex := range exs {
@@ -199,8 +199,8 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 				continue
 			}
 			https[i] = newHTTP(ex)
-			opts.Views.put(ex, &https[i], false)
 			collectSecrets(res.Secrets, ex, &https[i])
+			opts.Views.put(ex, &https[i], false)
 		}
 		kind := classify(h, k)
 		if h.responseJSONPending && needsResponseJSON(kind, h) {
@@ -253,6 +253,8 @@ type correlator struct {
 	claimed   map[int]bool
 	byKind    map[Kind][]*Message
 	originIdx map[string][]*Message
+	// asmAt indexes AS metadata by endpoint (see indexASM).
+	asmAt [2]map[string][]*Message
 }
 
 // msgs returns the messages of the given kinds in time order, from an
@@ -478,7 +480,7 @@ func (c *correlator) pairTokens(open []*Flow) {
 	asmOf := map[*Flow]*ASMetadata{}
 	for _, f := range open {
 		ep := f.Authorize.HTTP.Endpoint
-		asmOf[f] = c.latestASM(f.Authorize.HTTP.ex.Seq, func(a *ASMetadata) bool { return oauth.WithoutQuery(a.AuthorizationEndpoint) == ep })
+		asmOf[f] = c.latestASM(f.Authorize.HTTP.ex.Seq, asmByAuthorize, ep)
 	}
 	for _, m := range c.msgs(KindToken) {
 		t := m.View.(*Token)
@@ -496,7 +498,7 @@ func (c *correlator) pairTokens(open []*Flow) {
 				continue
 			}
 			if a := asmOf[f]; a != nil && a.TokenEndpoint != "" {
-				if oauth.WithoutQuery(a.TokenEndpoint) != t.HTTP.Endpoint {
+				if a.tokenAt != t.HTTP.Endpoint {
 					continue
 				}
 			} else if oauth.Origin(t.HTTP.URL) != oauth.Origin(az.HTTP.URL) {
@@ -862,22 +864,18 @@ func (c *correlator) attachDiscovery(f *Flow) {
 	end := f.lastSeq()
 	// AS metadata in effect: the document whose endpoints the flow used.
 	var endpoint string
-	var match func(a *ASMetadata) bool
+	var asm *ASMetadata
 	switch {
 	case f.Authorize != nil:
 		endpoint = f.Authorize.HTTP.Endpoint
-		match = func(a *ASMetadata) bool { return oauth.WithoutQuery(a.AuthorizationEndpoint) == endpoint }
+		asm = c.latestASM(anchor, asmByAuthorize, endpoint)
 	case f.Token != nil || len(f.Refreshes) > 0:
 		t := f.Token
 		if t == nil {
 			t = f.Refreshes[0]
 		}
 		endpoint = t.HTTP.Endpoint
-		match = func(a *ASMetadata) bool { return oauth.WithoutQuery(a.TokenEndpoint) == endpoint }
-	}
-	var asm *ASMetadata
-	if match != nil {
-		asm = c.latestASM(anchor, match)
+		asm = c.latestASM(anchor, asmByToken, endpoint)
 	}
 	issuerURLs := map[string]bool{}
 	if asm != nil {
@@ -1020,23 +1018,49 @@ func containsChallenge(l []*Challenge, c *Challenge) bool {
 	return false
 }
 
-func (c *correlator) latestASM(anchor int, match func(*ASMetadata) bool) *ASMetadata {
-	var before, after *ASMetadata
+// latestASM returns the usable AS metadata document whose by endpoint is
+// endpoint: the latest at or before anchor, else the first after it;
+// nil when there is none.
+func (c *correlator) latestASM(anchor int, by asmEndpoint, endpoint string) *ASMetadata {
+	if c.asmAt[by] == nil {
+		c.indexASM()
+	}
+	ms := c.asmAt[by][endpoint]
+	// The first document after the anchor; the one before it, if any,
+	// is the latest before.
+	i := sort.Search(len(ms), func(i int) bool { return seqOf(ms[i]) > anchor })
+	if i > 0 {
+		return ms[i-1].View.(*ASMetadata)
+	}
+	if i < len(ms) {
+		return ms[i].View.(*ASMetadata)
+	}
+	return nil
+}
+
+// asmEndpoint names an endpoint AS metadata is looked up by.
+type asmEndpoint int
+
+const (
+	asmByAuthorize asmEndpoint = iota
+	asmByToken
+)
+
+// indexASM lists the usable AS metadata documents by the endpoints they
+// name, in capture order: every flow looks up the document in effect,
+// and a long capture holds as many documents as flows (a client that
+// fetches metadata before each authorization), which scanning them all
+// for each flow made quadratic.
+func (c *correlator) indexASM() {
+	c.asmAt = [2]map[string][]*Message{{}, {}}
 	for _, m := range c.msgs(KindASMetadata) {
 		a := m.View.(*ASMetadata)
-		if !a.OK || !match(a) {
+		if !a.OK {
 			continue
 		}
-		if seqOf(m) <= anchor {
-			before = a
-		} else if after == nil {
-			after = a
-		}
+		c.asmAt[asmByAuthorize][a.authorizeAt] = append(c.asmAt[asmByAuthorize][a.authorizeAt], m)
+		c.asmAt[asmByToken][a.tokenAt] = append(c.asmAt[asmByToken][a.tokenAt], m)
 	}
-	if before != nil {
-		return before
-	}
-	return after
 }
 
 func containsStr(l []string, s string) bool {

@@ -129,12 +129,19 @@ func isMCPRequest(h *HTTP) bool {
 
 func bearerish(h *HTTP) bool {
 	for _, v := range h.RequestHeaders["authorization"] {
-		s := strings.ToLower(strings.TrimSpace(v))
-		if strings.HasPrefix(s, "bearer ") || strings.HasPrefix(s, "dpop ") {
+		// Only the scheme is compared: lowering the whole value copied
+		// every token at every analysis.
+		s := strings.TrimSpace(v)
+		if hasPrefixFold(s, "bearer ") || hasPrefixFold(s, "dpop ") {
 			return true
 		}
 	}
 	return false
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func (k *knowledge) isASEndpoint(e string) bool {

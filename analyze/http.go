@@ -62,8 +62,16 @@ type HTTP struct {
 
 	ex *capture.Exchange
 	// responseJSONPending: the response body has not been decoded as
-	// JSON yet (decodeResponseJSON).
+	// JSON yet (decodeResponseJSON). responseRPCOrError: the pending
+	// body of a success names "jsonrpc" or "error" (needsResponseJSON),
+	// looked for once when the view is made rather than at every
+	// analysis of a growing capture.
 	responseJSONPending bool
+	responseRPCOrError  bool
+	// secrets are the credentials the exchange carries as this view
+	// reads it, once secretsKnown (collectSecrets).
+	secrets      []string
+	secretsKnown bool
 }
 
 // Exchange returns the captured exchange behind the view (nil when the
@@ -121,6 +129,9 @@ func newHTTPDeferred(ex *capture.Exchange) HTTP {
 		h.ResponseMediaType = r.Headers.MediaType()
 		h.ResponseBody = bodyText(r.Body)
 		h.responseJSONPending = len(r.Body) > 0
+		if h.responseJSONPending && h.Status < 300 {
+			h.responseRPCOrError = bytes.Contains(r.Body, []byte(`"jsonrpc"`)) || bytes.Contains(r.Body, []byte(`"error"`))
+		}
 	}
 	for _, g := range ex.Gaps {
 		h.Gaps = append(h.Gaps, string(g.Kind))
@@ -488,6 +499,8 @@ func (h *HTTP) decodeResponseJSON() {
 	if obj := jsonObject(h.ex.Response.Body); obj != nil {
 		h.ResponseJSON = obj
 		h.ResponseJSONValid = true
+		// Its members may hold credentials.
+		h.secrets, h.secretsKnown = nil, false
 	}
 }
 
@@ -504,8 +517,7 @@ func needsResponseJSON(kind Kind, h *HTTP) bool {
 		if h.Status >= 300 || !h.responseJSONPending {
 			return true
 		}
-		b := h.ex.Response.Body
-		return bytes.Contains(b, []byte(`"jsonrpc"`)) || bytes.Contains(b, []byte(`"error"`))
+		return h.responseRPCOrError
 	}
 	return true
 }

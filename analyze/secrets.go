@@ -18,15 +18,46 @@ var secretParams = map[string]bool{
 	"logout_verifier": true, "session_token": true, "api_key": true, "apikey": true,
 }
 
+// secretAdder receives credential values: a capture.SecretSet, or a
+// secretList that keeps them for a view.
+type secretAdder interface{ Add(values ...string) }
+
+// secretList is the credentials found in one exchange, in the order found.
+type secretList []string
+
+func (l *secretList) Add(values ...string) { *l = append(*l, values...) }
+
 // collectSecrets records every credential in an exchange, whatever kind
-// it is, so that outputs can be scrubbed of them.
+// it is, so that outputs can be scrubbed of them. The values found are
+// kept in the view (h.secrets): the live proxy analyzes its whole
+// capture again as it grows, from cached views, and reading the headers
+// and parameters of every exchange again was a sixth of each analysis.
 func collectSecrets(s *capture.SecretSet, ex *capture.Exchange, h *HTTP) {
-	collectSecretsFrom(s, ex, h.Query, h.Form, h.RequestJSON, h.ResponseJSON)
+	if !h.secretsKnown {
+		var l secretList
+		collectSecretsFrom(&l, ex, h.Query, h.Form, h.RequestJSON, h.ResponseJSON)
+		h.secrets, h.secretsKnown = l, true
+	}
+	s.Add(h.secrets...)
+}
+
+// collectHeaderSecrets is collectSecrets for a light view: the
+// credentials of the headers only (its query and bodies are not read).
+func collectHeaderSecrets(s *capture.SecretSet, ex *capture.Exchange, h *HTTP) {
+	if !h.secretsKnown {
+		var l secretList
+		addHeaderSecrets(&l, ex.Request.Headers)
+		if ex.Response != nil {
+			addHeaderSecrets(&l, ex.Response.Headers)
+		}
+		h.secrets, h.secretsKnown = l, true
+	}
+	s.Add(h.secrets...)
 }
 
 // collectSecretsFrom records the credentials of an exchange given its
 // query, form and JSON bodies as read (nil when absent).
-func collectSecretsFrom(s *capture.SecretSet, ex *capture.Exchange, query, form map[string][]string, reqJSON, respJSON map[string]any) {
+func collectSecretsFrom(s secretAdder, ex *capture.Exchange, query, form map[string][]string, reqJSON, respJSON map[string]any) {
 	addHeaderSecrets(s, ex.Request.Headers)
 	addParams(s, query)
 	addParams(s, form)
@@ -43,7 +74,7 @@ func collectSecretsFrom(s *capture.SecretSet, ex *capture.Exchange, query, form 
 	}
 }
 
-func addHeaderSecrets(s *capture.SecretSet, hs capture.Headers) {
+func addHeaderSecrets(s secretAdder, hs capture.Headers) {
 	for _, f := range hs {
 		switch strings.ToLower(f.Name) {
 		case "authorization", "proxy-authorization":
@@ -69,7 +100,7 @@ func addHeaderSecrets(s *capture.SecretSet, hs capture.Headers) {
 	}
 }
 
-func addParams(s *capture.SecretSet, m map[string][]string) {
+func addParams(s secretAdder, m map[string][]string) {
 	for k, vs := range m {
 		if secretParams[strings.ToLower(k)] {
 			s.Add(vs...)
@@ -77,7 +108,7 @@ func addParams(s *capture.SecretSet, m map[string][]string) {
 	}
 }
 
-func addJSON(s *capture.SecretSet, m map[string]any, depth int) {
+func addJSON(s secretAdder, m map[string]any, depth int) {
 	if depth > 8 {
 		return
 	}

@@ -116,6 +116,11 @@ type ASMetadata struct {
 	HasCodeChallengeMethods    bool           `cel:"has_code_challenge_methods_supported"`
 	TokenEndpointAuthMethods   []string       `cel:"token_endpoint_auth_methods_supported"`
 	HasTokenEndpointAuthMethod bool           `cel:"has_token_endpoint_auth_methods_supported"`
+
+	// authorizeAt and tokenAt are the authorization and token endpoints
+	// without their query, as flows' endpoints are compared with them
+	// (see correlator.latestASM).
+	authorizeAt, tokenAt string
 }
 
 // Registration is a dynamic client registration (RFC 7591).
@@ -357,6 +362,8 @@ func newASMetadata(h HTTP) *ASMetadata {
 		a.HasScopesSupported = ok && len(a.ScopesSupported) > 0
 		a.CodeChallengeMethods, a.HasCodeChallengeMethods = strList(d, "code_challenge_methods_supported")
 		a.TokenEndpointAuthMethods, a.HasTokenEndpointAuthMethod = strList(d, "token_endpoint_auth_methods_supported")
+		a.authorizeAt = oauth.WithoutQuery(a.AuthorizationEndpoint)
+		a.tokenAt = oauth.WithoutQuery(a.TokenEndpoint)
 	}
 	return a
 }
