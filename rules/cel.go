@@ -352,7 +352,7 @@ func referencedVars(ast *cel.Ast) []string {
 	seen := map[string]bool{}
 	for _, rf := range checked.GetReferenceMap() {
 		if n := rf.GetName(); n != "" && rf.GetOverloadId() == nil {
-			if _, ok := kindTypes[n]; ok {
+			if _, ok := kindTypes[n]; ok || n == VarFlows {
 				seen[n] = true
 			}
 		}

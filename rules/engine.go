@@ -32,6 +32,124 @@ type compiled struct {
 	message    *template
 	fix        *template
 	evidence   []compiledEvidence
+	// targetOnly lists the message kinds the rule applies to whose
+	// verdict depends on that message alone (see judgesTargetOnly).
+	targetOnly map[string]bool
+}
+
+// judgesTargetOnly reports whether the rule's verdict on a message of
+// kind depends on that message alone: its precondition and condition
+// read no variable but the message (no flow, no other leg, no other
+// flows) and it requires no further leg (parts of the message's own
+// exchange are the message's). A message shared by several
+// flows (an AS metadata fetch in the discovery of each flow that ran
+// while it was in effect) then passes or fails whichever flow it is
+// judged in, and Run judges it once (see verdicts).
+func (c *compiled) judgesTargetOnly(kind string) bool {
+	if kind == KindFlow || c.when == nil || c.condition == nil {
+		return false
+	}
+	for _, req := range c.rule.Requires {
+		if !isPart(req) {
+			return false
+		}
+	}
+	return readsOnly(kind, c.when, c.condition)
+}
+
+// readsOnly reports whether the programs read no variable but kind.
+func readsOnly(kind string, ps ...*program) bool {
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		for v := range p.refs {
+			if v != kind {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// firingReadsOnly reports whether the parts of a firing rule (severity
+// cases, message, fix, evidence) read no variable but kind: a failure
+// found in one flow then reads the same in another but for the flow it
+// is in.
+func (c *compiled) firingReadsOnly(kind string) bool {
+	if c.firing() != nil {
+		return false
+	}
+	ps := slices.Clone(c.cases)
+	for _, t := range []*template{c.message, c.fix} {
+		if t != nil {
+			ps = append(ps, t.exprs...)
+		}
+	}
+	for _, e := range c.evidence {
+		ps = append(ps, e.at, e.value)
+	}
+	return readsOnly(kind, ps...)
+}
+
+// verdicts remembers, for one Run, how rules judged messages shared by
+// flows (for the rules and kinds of judgesTargetOnly): a message several
+// flows share is judged once per rule, not once per flow. A long capture
+// where a client fetches the AS metadata before each grant puts each
+// document in the discovery of every flow that ran while it was in
+// effect, 15 on average in bench/proxybench's traffic.
+type verdicts struct{ m sync.Map }
+
+type verdictKey struct {
+	c      *compiled
+	target any
+}
+
+// verdict is a remembered judgement: fail is nil for a pass.
+type verdict struct{ fail *Finding }
+
+// get returns the judgement of t by c, if one was remembered; a failure
+// only when failures may be reused (the flow is not near unreadable
+// traffic, which can turn a failure into not-available).
+func (v *verdicts) get(c *compiled, t any, failsOK bool) (*Finding, bool) {
+	if v == nil {
+		return nil, false
+	}
+	x, ok := v.m.Load(verdictKey{c, t})
+	if !ok {
+		return nil, false
+	}
+	d := x.(verdict)
+	if d.fail != nil && !failsOK {
+		return nil, false
+	}
+	return d.fail, true
+}
+
+// put remembers what judging t (of kind, anchored at anchor) by c found:
+// nothing, or one finding that is the message's alone (failsOK: judged
+// away from unreadable traffic; anchored at the message; parts that read
+// the message only). Anything else is judged again in each flow.
+func (v *verdicts) put(c *compiled, t any, kind string, anchor int, fs []Finding, failsOK bool) {
+	if v == nil {
+		return
+	}
+	switch {
+	case len(fs) == 0:
+		v.m.Store(verdictKey{c, t}, verdict{})
+	case len(fs) == 1 && failsOK && anchor > 0 && fs[0].Anchor == anchor && fs[0].Outcome != Error && c.firingReadsOnly(kind):
+		fd := fs[0]
+		v.m.Store(verdictKey{c, t}, verdict{fail: &fd})
+	}
+}
+
+// inFlow is a remembered failure as found in flow f with packs.
+func (c *compiled) inFlow(fd Finding, f *analyze.Flow, packs []string) Finding {
+	fd.Flow = f.ID
+	fd.Flows = []string{f.ID}
+	fd.Packs = packs
+	fd.Evidence = slices.Clone(fd.Evidence)
+	return fd
 }
 
 // firing compiles the parts a firing rule needs, once.
@@ -252,6 +370,12 @@ func compileRule(env *cel.Env, r *Rule, deferFiring bool) (*compiled, []Issue) {
 	}
 	c.when = add(r.compileExpr(env, "when", when, cel.BoolType))
 	c.condition = add(r.compileExpr(env, "condition", r.Condition, cel.BoolType))
+	c.targetOnly = map[string]bool{}
+	for _, k := range r.AppliesTo {
+		if c.judgesTargetOnly(k) {
+			c.targetOnly[k] = true
+		}
+	}
 	if deferFiring {
 		c.env = env
 	} else {
@@ -295,6 +419,12 @@ func ActivePacks(f *analyze.Flow, opts RunOptions) []string {
 // Run evaluates every rule on every flow of the analysis and returns the
 // findings, post-processed (deduplicated, sorted).
 func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
+	return e.run(res, opts, &verdicts{})
+}
+
+// run is Run, judging a message flows share once per rule when memo is
+// set (nil: in every flow, which tests compare with).
+func (e *Engine) run(res *analyze.Result, opts RunOptions, memo *verdicts) []Finding {
 	related := RelatedFlows(res.Flows, MaxRelatedFlows)
 	for _, f := range res.Flows {
 		f.All = related[f]
@@ -327,7 +457,7 @@ func (e *Engine) Run(res *analyze.Result, opts RunOptions) []Finding {
 					if len(packs) == 0 {
 						continue
 					}
-					fs = append(fs, c.evalFlow(res, f, packs, unk, base)...)
+					fs = append(fs, c.evalFlow(res, f, packs, unk, base, memo)...)
 				}
 				perFlow[i] = e.dropSuperseded(fs)
 			}
@@ -433,7 +563,11 @@ func hasKind(f *analyze.Flow, k string) bool {
 // the evaluation and the flow's own message put back afterwards (nothing
 // keeps the map beyond an evaluation). Building it per evaluation was
 // the largest allocation of a run.
-func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string, unk *flowUnknowns, base map[string]any) []Finding {
+//
+// memo (nil: none) holds the verdicts of this run on messages flows
+// share: such a message is not judged again by the same rule in another
+// flow.
+func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string, unk *flowUnknowns, base map[string]any, memo *verdicts) []Finding {
 	var out []Finding
 	for _, kind := range c.rule.AppliesTo {
 		if kind == KindFlow {
@@ -452,9 +586,23 @@ func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string
 			continue
 		}
 		own, had := base[kind]
+		shared := c.targetOnly[kind]
 		for _, t := range targets {
+			if shared {
+				if fd, ok := memo.get(c, t, unk == nil); ok {
+					if fd != nil {
+						out = append(out, c.inFlow(*fd, f, packs))
+					}
+					continue
+				}
+			}
 			base[kind] = t
-			out = append(out, c.evalOne(res, f, packs, base, analyze.HTTPOf(t), nil, unk)...)
+			target := analyze.HTTPOf(t)
+			fs := c.evalOne(res, f, packs, base, target, nil, unk)
+			if shared {
+				memo.put(c, t, kind, anchorOf(target, 0), fs, unk == nil)
+			}
+			out = append(out, fs...)
 		}
 		if had {
 			base[kind] = own
