@@ -1018,7 +1018,12 @@ func flowKeys(f *analyze.Flow) []string {
 	for _, c := range f.Challenges {
 		add("resource:", c.HTTP.Origin)
 	}
-	return ks
+	// Each key once: RelatedFlows lists a flow once per key it names,
+	// and its window around a flow (limit places each way) must hold
+	// distinct flows. A flow names its token once per call and its AS
+	// once per metadata fetch.
+	slices.Sort(ks)
+	return slices.Compact(ks)
 }
 
 func absInt(x int) int {

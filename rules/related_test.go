@@ -47,3 +47,23 @@ func TestRelatedFlowsBounded(t *testing.T) {
 		}
 	}
 }
+
+// A flow names the same key several times (each metadata fetch of its
+// discovery names the same authorization server): it still counts once
+// in that key's list, so the window around it reaches the limit's worth
+// of other flows. With each key listed once per mention, the window held
+// copies of the few nearest flows and the flow saw only those.
+func TestRelatedFlowsRepeatedKeys(t *testing.T) {
+	var flows []*analyze.Flow
+	for i := range 200 {
+		f := &analyze.Flow{ID: fmt.Sprint(i)}
+		for range 8 {
+			f.ASMetadatas = append(f.ASMetadatas, &analyze.ASMetadata{HTTP: analyze.HTTP{Origin: "https://as.example"}})
+		}
+		flows = append(flows, f)
+	}
+	rel := RelatedFlows(flows, 16)
+	if r := rel[flows[100]]; len(r) != 16 {
+		t.Errorf("flow 100 sees %d flows sharing its AS, want the 16 nearest", len(r))
+	}
+}
