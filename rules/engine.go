@@ -451,13 +451,14 @@ func (e *Engine) run(res *analyze.Result, opts RunOptions, memo *verdicts) []Fin
 				active := ActivePacks(f, opts)
 				unk := unknownsFor(f)
 				base := baseVars(f)
+				msgs := &flowMessages{f: f}
 				var fs []Finding
 				for _, c := range e.rules {
 					packs := intersect(c.rule.Packs, active)
 					if len(packs) == 0 {
 						continue
 					}
-					fs = append(fs, c.evalFlow(res, f, packs, unk, base, memo)...)
+					fs = append(fs, c.evalFlow(res, f, packs, unk, base, msgs, memo)...)
 				}
 				perFlow[i] = e.dropSuperseded(fs)
 			}
@@ -468,7 +469,14 @@ func (e *Engine) run(res *analyze.Result, opts RunOptions, memo *verdicts) []Fin
 	}
 	close(next)
 	wg.Wait()
-	var out []Finding
+	n := 0
+	for _, fs := range perFlow {
+		n += len(fs)
+	}
+	// Sized once: before Postprocess merges them, a long capture's
+	// findings repeat (a shared document fails in each flow), and
+	// growing the slice copied them over and over.
+	out := make([]Finding, 0, n)
 	for _, fs := range perFlow {
 		out = append(out, fs...)
 	}
@@ -549,6 +557,25 @@ func baseVars(f *analyze.Flow) map[string]any {
 	return v
 }
 
+// flowMessages lists a flow's messages by kind once for all the rules
+// judged on it (Flow.Messages builds a new list at each call).
+type flowMessages struct {
+	f  *analyze.Flow
+	by map[string][]any
+}
+
+func (m *flowMessages) of(kind string) []any {
+	if l, ok := m.by[kind]; ok {
+		return l
+	}
+	if m.by == nil {
+		m.by = map[string][]any{}
+	}
+	l := m.f.Messages(analyze.Kind(kind))
+	m.by[kind] = l
+	return l
+}
+
 // hasKind reports whether the flow holds a message of kind k.
 func hasKind(f *analyze.Flow, k string) bool {
 	if k == KindFlow {
@@ -567,14 +594,14 @@ func hasKind(f *analyze.Flow, k string) bool {
 // memo (nil: none) holds the verdicts of this run on messages flows
 // share: such a message is not judged again by the same rule in another
 // flow.
-func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string, unk *flowUnknowns, base map[string]any, memo *verdicts) []Finding {
+func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string, unk *flowUnknowns, base map[string]any, msgs *flowMessages, memo *verdicts) []Finding {
 	var out []Finding
 	for _, kind := range c.rule.AppliesTo {
 		if kind == KindFlow {
 			out = append(out, c.evalOne(res, f, packs, base, nil, nil, unk)...)
 			continue
 		}
-		targets := f.Messages(analyze.Kind(kind))
+		targets := msgs.of(kind)
 		if len(targets) == 0 {
 			// The message the rule is about is known to have happened but
 			// was not captured: the rule cannot be checked. (One that may

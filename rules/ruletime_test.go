@@ -45,7 +45,7 @@ func TestRuleTimes(t *testing.T) {
 		for _, f := range res.Flows {
 			packs := intersect(c.rule.Packs, ActivePacks(f, RunOptions{}))
 			if len(packs) > 0 {
-				c.evalFlow(res, f, packs, unknownsFor(f), baseVars(f), memo)
+				c.evalFlow(res, f, packs, unknownsFor(f), baseVars(f), &flowMessages{f: f}, memo)
 			}
 		}
 		out = append(out, rt{c.rule.ID, time.Since(start)})
