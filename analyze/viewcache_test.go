@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/oauthlint/oauthlint/capture"
-	"github.com/oauthlint/oauthlint/capture/input"
 )
 
 // The live proxy analyzes its growing capture again and again from
@@ -20,19 +18,7 @@ import (
 // says: the same kinds, decoded bodies, flows and credentials. Checked on
 // every rule fixture and example capture, analyzed whole and as it grew.
 func TestAnalyzeFromCachedViewsMatchesFresh(t *testing.T) {
-	var files []string
-	for _, glob := range []string{"../rules/builtin/testdata/*/*.har", "../examples/*.har", "testdata/*.har"} {
-		m, _ := filepath.Glob(glob)
-		files = append(files, m...)
-	}
-	if len(files) < 100 {
-		t.Fatalf("only %d captures found", len(files))
-	}
-	for _, f := range files {
-		exs, _, err := input.Read(f, input.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+	for f, exs := range repositoryCaptures(t) {
 		views := NewViewCache()
 		// As the capture grows (half of it, then all of it, as a live
 		// proxy sees it), then twice more on the whole.
