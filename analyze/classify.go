@@ -131,17 +131,12 @@ func bearerish(h *HTTP) bool {
 	for _, v := range h.RequestHeaders["authorization"] {
 		// Only the scheme is compared: lowering the whole value copied
 		// every token at every analysis.
-		s := strings.TrimSpace(v)
-		if hasPrefixFold(s, "bearer ") || hasPrefixFold(s, "dpop ") {
+		scheme, _, ok := strings.Cut(strings.TrimSpace(v), " ")
+		if ok && (strings.EqualFold(scheme, "bearer") || strings.EqualFold(scheme, "dpop")) {
 			return true
 		}
 	}
 	return false
-}
-
-// hasPrefixFold is strings.HasPrefix ignoring ASCII case.
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func (k *knowledge) isASEndpoint(e string) bool {

@@ -28,28 +28,33 @@ type secretList []string
 func (l *secretList) Add(values ...string) { *l = append(*l, values...) }
 
 // collectSecrets records every credential in an exchange, whatever kind
-// it is, so that outputs can be scrubbed of them. The values found are
-// kept in the view (h.secrets): the live proxy analyzes its whole
-// capture again as it grows, from cached views, and reading the headers
-// and parameters of every exchange again was a sixth of each analysis.
+// it is, so that outputs can be scrubbed of them.
 func collectSecrets(s *capture.SecretSet, ex *capture.Exchange, h *HTTP) {
-	if !h.secretsKnown {
-		var l secretList
-		collectSecretsFrom(&l, ex, h.Query, h.Form, h.RequestJSON, h.ResponseJSON)
-		h.secrets, h.secretsKnown = l, true
-	}
-	s.Add(h.secrets...)
+	keepSecrets(s, h, func(a secretAdder) {
+		collectSecretsFrom(a, ex, h.Query, h.Form, h.RequestJSON, h.ResponseJSON)
+	})
 }
 
 // collectHeaderSecrets is collectSecrets for a light view: the
 // credentials of the headers only (its query and bodies are not read).
 func collectHeaderSecrets(s *capture.SecretSet, ex *capture.Exchange, h *HTTP) {
+	keepSecrets(s, h, func(a secretAdder) {
+		addHeaderSecrets(a, ex.Request.Headers)
+		if ex.Response != nil {
+			addHeaderSecrets(a, ex.Response.Headers)
+		}
+	})
+}
+
+// keepSecrets adds to s the credentials collect finds in h's exchange,
+// found once and kept in the view (h.secrets): the live proxy analyzes
+// its whole capture again as it grows, from cached views, and reading
+// the headers and parameters of every exchange again was a sixth of
+// each analysis.
+func keepSecrets(s *capture.SecretSet, h *HTTP, collect func(secretAdder)) {
 	if !h.secretsKnown {
 		var l secretList
-		addHeaderSecrets(&l, ex.Request.Headers)
-		if ex.Response != nil {
-			addHeaderSecrets(&l, ex.Response.Headers)
-		}
+		collect(&l)
 		h.secrets, h.secretsKnown = l, true
 	}
 	s.Add(h.secrets...)

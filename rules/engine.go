@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"runtime"
 	"slices"
@@ -32,6 +33,8 @@ type compiled struct {
 	message    *template
 	fix        *template
 	evidence   []compiledEvidence
+	// firingRefs are the variables those parts read.
+	firingRefs map[string]bool
 	// targetOnly lists the message kinds the rule applies to whose
 	// verdict depends on that message alone (see judgesTargetOnly).
 	targetOnly map[string]bool
@@ -60,13 +63,18 @@ func (c *compiled) judgesTargetOnly(kind string) bool {
 // readsOnly reports whether the programs read no variable but kind.
 func readsOnly(kind string, ps ...*program) bool {
 	for _, p := range ps {
-		if p == nil {
-			continue
+		if p != nil && !refsOnly(p.refs, kind) {
+			return false
 		}
-		for v := range p.refs {
-			if v != kind {
-				return false
-			}
+	}
+	return true
+}
+
+// refsOnly reports whether refs names no variable but kind.
+func refsOnly(refs map[string]bool, kind string) bool {
+	for v := range refs {
+		if v != kind {
+			return false
 		}
 	}
 	return true
@@ -77,19 +85,7 @@ func readsOnly(kind string, ps ...*program) bool {
 // found in one flow then reads the same in another but for the flow it
 // is in.
 func (c *compiled) firingReadsOnly(kind string) bool {
-	if c.firing() != nil {
-		return false
-	}
-	ps := slices.Clone(c.cases)
-	for _, t := range []*template{c.message, c.fix} {
-		if t != nil {
-			ps = append(ps, t.exprs...)
-		}
-	}
-	for _, e := range c.evidence {
-		ps = append(ps, e.at, e.value)
-	}
-	return readsOnly(kind, ps...)
+	return c.firing() == nil && refsOnly(c.firingRefs, kind)
 }
 
 // verdicts remembers, for one Run, how rules judged messages shared by
@@ -144,7 +140,7 @@ func (v *verdicts) put(c *compiled, t any, kind string, anchor int, fs []Finding
 }
 
 // inFlow is a remembered failure as found in flow f with packs.
-func (c *compiled) inFlow(fd Finding, f *analyze.Flow, packs []string) Finding {
+func inFlow(fd Finding, f *analyze.Flow, packs []string) Finding {
 	fd.Flow = f.ID
 	fd.Flows = []string{f.ID}
 	fd.Packs = packs
@@ -183,6 +179,21 @@ func (c *compiled) compileFiring(env *cel.Env) []Issue {
 		ce.at = add(r.compileExpr(env, fmt.Sprintf("evidence[%d].at", i), "("+ev.At+").http.id", cel.IntType))
 		ce.value = add(r.compileExpr(env, fmt.Sprintf("evidence[%d].value", i), ev.Value, nil))
 		c.evidence = append(c.evidence, ce)
+	}
+	ps := slices.Clone(c.cases)
+	for _, t := range []*template{c.message, c.fix} {
+		if t != nil {
+			ps = append(ps, t.exprs...)
+		}
+	}
+	for _, e := range c.evidence {
+		ps = append(ps, e.at, e.value)
+	}
+	c.firingRefs = map[string]bool{}
+	for _, p := range ps {
+		if p != nil {
+			maps.Copy(c.firingRefs, p.refs)
+		}
 	}
 	return issues
 }
@@ -618,7 +629,7 @@ func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string
 			if shared {
 				if fd, ok := memo.get(c, t, unk == nil); ok {
 					if fd != nil {
-						out = append(out, c.inFlow(*fd, f, packs))
+						out = append(out, inFlow(*fd, f, packs))
 					}
 					continue
 				}

@@ -17,14 +17,7 @@ func TestRuleTimes(t *testing.T) {
 	if path == "" {
 		t.Skip("set OAUTHLINT_RULETIME to a capture")
 	}
-	rs, err := LoadDir("builtin/rules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := builtinEngine(t)
 	exs, _, err := input.Read(path, input.Options{})
 	if err != nil {
 		t.Fatal(err)

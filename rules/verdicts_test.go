@@ -51,14 +51,7 @@ func TestJudgesTargetOnly(t *testing.T) {
 // metadata document, failing three rules, is in the discovery of several
 // flows.
 func TestSharedVerdictsMatchJudgingEachFlow(t *testing.T) {
-	rs, err := LoadDir("builtin/rules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := builtinEngine(t)
 	var files []string
 	for _, glob := range []string{"builtin/testdata/*/*.har", "../examples/*.har", "../analyze/testdata/*.har"} {
 		m, _ := filepath.Glob(glob)
@@ -128,6 +121,20 @@ func TestSharedVerdictsKeepFlowSpecificMessages(t *testing.T) {
 	}
 }
 
+// builtinEngine compiles the built-in rules from their directory.
+func builtinEngine(tb testing.TB) *Engine {
+	tb.Helper()
+	rs, err := LoadDir("builtin/rules")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e, err := Compile(rs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
 func describe(fs []Finding) string {
 	out := ""
 	for _, f := range fs {
@@ -190,14 +197,7 @@ func grantsSharingMetadata(n, lag int) []*capture.Exchange {
 // bench/proxybench's 16 connections produce), with every built-in rule:
 // once per shared message (as Run does) and in every flow.
 func BenchmarkRunSharedMetadata(b *testing.B) {
-	rs, err := LoadDir("builtin/rules")
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := Compile(rs)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := builtinEngine(b)
 	res := analyze.Analyze(capture.Timeline(grantsSharingMetadata(500, 15)), analyze.Options{MCPRevision: "auto"})
 	b.Run("shared", func(b *testing.B) {
 		for b.Loop() {
