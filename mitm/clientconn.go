@@ -17,10 +17,12 @@ import (
 // cancels, and it does not read from the client while it waits for the
 // upstream or streams its response: a client that gives up goes unnoticed
 // until the upstream answers, possibly never. So every accepted connection
-// is a clientConn; once the proxy forwards a MITM request on it, a
+// is a clientConn; once a MITM exchange on it has gone on for a while
+// (Options.watchAfter: most end sooner, and watching has a cost), a
 // goroutine reads ahead from the client into a small buffer (the
-// connection's own reads are served from that buffer), and when that read
-// fails, the client is gone and the exchanges in flight on it are ended.
+// connection's own reads are served from that buffer from then on), and
+// when that read fails, the client is gone and the exchanges in flight on
+// it are ended.
 
 // maxReadAhead bounds what is read from a client ahead of the proxy (a
 // pipelined request, the TLS close_notify that precedes a hang-up).
@@ -51,13 +53,14 @@ func clientConnOf(ctx context.Context) *clientConn {
 type clientConn struct {
 	net.Conn
 	mu       sync.Mutex
-	cond     sync.Cond // on mu: buf, err, closed or deadline changed
+	cond     sync.Cond // on mu: buf, err, closed, direct or deadline changed
 	watching bool
+	direct   int    // reads of the connection itself in progress
 	buf      []byte // read ahead: buf[off:] is not consumed yet
 	off      int
 	err      error // what ended the read-ahead
 	closed   bool
-	deadline time.Time // read deadline, once watching
+	deadline time.Time // read deadline (emulated once watching)
 	timer    *time.Timer
 	gone     map[*func()]struct{} // called once when the client is gone
 }
@@ -68,9 +71,9 @@ func newClientConn(c net.Conn) *clientConn {
 	return cc
 }
 
-// watch starts reading ahead. The caller must be the connection's only
-// reader at that moment (goproxy's MITM loop between reading a request
-// head and forwarding it).
+// watch starts reading ahead. It may come while the connection is being
+// read (a request body still arriving): the read-ahead starts once those
+// reads are over, so that no bytes are delivered out of order.
 func (c *clientConn) watch() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -112,6 +115,15 @@ func (c *clientConn) takeGone() []func() {
 }
 
 func (c *clientConn) readAhead() {
+	c.mu.Lock()
+	for c.direct > 0 && !c.closed {
+		c.cond.Wait()
+	}
+	// The read-ahead is the connection's only reader from here: its read
+	// deadline is emulated (Read, SetReadDeadline), not the connection's.
+	c.Conn.SetReadDeadline(time.Time{})
+	c.armDeadline()
+	c.mu.Unlock()
 	b := make([]byte, 16<<10)
 	for {
 		c.mu.Lock()
@@ -150,8 +162,15 @@ func (c *clientConn) readAhead() {
 func (c *clientConn) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	if !c.watching {
+		c.direct++
 		c.mu.Unlock()
-		return c.Conn.Read(p)
+		n, err := c.Conn.Read(p)
+		c.mu.Lock()
+		if c.direct--; c.direct == 0 && c.watching {
+			c.cond.Broadcast() // the read-ahead may start
+		}
+		c.mu.Unlock()
+		return n, err
 	}
 	defer c.mu.Unlock()
 	for len(c.buf) == c.off && c.err == nil {
@@ -179,25 +198,30 @@ func (c *clientConn) Read(p []byte) (int, error) {
 
 func (c *clientConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
-	if !c.watching {
-		c.mu.Unlock()
-		return c.Conn.SetReadDeadline(t)
-	}
 	defer c.mu.Unlock()
 	c.deadline = t
+	if !c.watching {
+		return c.Conn.SetReadDeadline(t)
+	}
+	c.armDeadline()
+	return nil
+}
+
+// armDeadline wakes the emulated reads at the read deadline; mu must be
+// held.
+func (c *clientConn) armDeadline() {
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
 	}
-	if !t.IsZero() {
-		c.timer = time.AfterFunc(time.Until(t), func() {
+	if !c.deadline.IsZero() {
+		c.timer = time.AfterFunc(time.Until(c.deadline), func() {
 			c.mu.Lock()
 			c.cond.Broadcast()
 			c.mu.Unlock()
 		})
 	}
 	c.cond.Broadcast()
-	return nil
 }
 
 func (c *clientConn) SetDeadline(t time.Time) error {

@@ -63,7 +63,21 @@ type Options struct {
 	AllowRemote bool
 	// Warn reports problems that do not stop the proxy.
 	Warn func(format string, args ...any)
+
+	// watchAfter is how long a MITM exchange runs before its client
+	// connection is watched for a hang-up (0: watchAfterDefault; tests
+	// set a nanosecond to watch every exchange).
+	watchAfter time.Duration
 }
+
+// watchAfterDefault: a MITM exchange still going after this long has its
+// client connection watched for a hang-up (see clientConn). Watching
+// costs a goroutine hand-off on every later read from that client, about
+// a tenth of the proxy's CPU per request when every exchange was
+// watched, so an exchange that ends sooner, nearly every one, is not
+// watched; one that waits on a slow upstream or streams is, and its
+// client's hang-up is noticed at most this late.
+const watchAfterDefault = 250 * time.Millisecond
 
 // Proxy is a running capture proxy.
 type Proxy struct {
@@ -71,6 +85,7 @@ type Proxy struct {
 	gp      *goproxy.ProxyHttpServer
 	tr      *http.Transport
 	seq     atomic.Int64
+	watched atomic.Int64 // exchanges whose client was watched (tests)
 	srv     *http.Server
 	mu      sync.Mutex
 	pending map[*recorder]struct{}
@@ -90,6 +105,9 @@ func New(opts Options) (*Proxy, error) {
 	}
 	if opts.UpstreamTimeout == 0 {
 		opts.UpstreamTimeout = DefaultUpstreamTimeout
+	}
+	if opts.watchAfter <= 0 {
+		opts.watchAfter = watchAfterDefault
 	}
 	p := &Proxy{opts: opts, pending: map[*recorder]struct{}{}}
 	p.tr = &http.Transport{
@@ -280,11 +298,7 @@ func (p *Proxy) roundTrip(req *http.Request, pctx *goproxy.ProxyCtx) (*http.Resp
 	ctx, cancel := context.WithCancelCause(req.Context())
 	rec.ctx, rec.cancel = ctx, cancel
 	if cc, ok := pctx.UserData.(*clientConn); ok {
-		cc.watch()
-		stop := cc.onGone(func() { cancel(errClientGone) })
-		// goproxy cancels the request's context once the response is
-		// written: the exchange no longer needs watching then.
-		context.AfterFunc(ctx, stop)
+		rec.watch = time.AfterFunc(p.opts.watchAfter, func() { rec.watchClient(cc) })
 	}
 	req = req.WithContext(ctx)
 	if req.Body != nil && req.Body != http.NoBody {
@@ -339,6 +353,20 @@ func (r *recorder) upstreamError(err error) string {
 	return err.Error()
 }
 
+// watchClient ends the exchange's upstream call when its MITM client
+// hangs up, from now until the exchange's context ends (goproxy cancels
+// it once the response is written). It runs once the exchange has gone
+// on for watchAfter; the client connection stays watched after it.
+func (r *recorder) watchClient(cc *clientConn) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	r.p.watched.Add(1)
+	cc.watch()
+	stop := cc.onGone(func() { r.cancel(errClientGone) })
+	context.AfterFunc(r.ctx, stop)
+}
+
 // ended says why the exchange's context ended, or nil if it has not:
 // the capture ended, or else the client hung up (net/http cancels a plain
 // request's context when its client goes; a MITM request's is cancelled
@@ -385,6 +413,7 @@ type recorder struct {
 	reqBody *cappedBuffer
 	ctx     context.Context // the upstream call's
 	cancel  context.CancelCauseFunc
+	watch   *time.Timer // starts watchClient (MITM exchanges only)
 
 	mu       sync.Mutex // guards ex.Response, respBody and done
 	respBody *cappedBuffer
@@ -442,6 +471,10 @@ func (r *recorder) finish(errMsg string, streamErr error) (waiting bool) {
 		return false
 	}
 	r.done = true
+	if r.watch != nil {
+		// Over: a hang-up from now on shows as a failed write.
+		r.watch.Stop()
+	}
 	ex := r.ex
 	waiting = ex.Response == nil
 	ex.Duration = time.Since(r.start)
