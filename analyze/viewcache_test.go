@@ -188,3 +188,13 @@ func apiTraffic(n int) []*capture.Exchange {
 	}
 	return exs
 }
+
+// BenchmarkAnalyzeFirstViews is the first analysis of the same capture:
+// every view built, as the live analysis builds those of the exchanges
+// recorded since the last one.
+func BenchmarkAnalyzeFirstViews(b *testing.B) {
+	exs := apiTraffic(20000)
+	for b.Loop() {
+		Analyze(capture.Timeline(copies(exs)), Options{MCPRevision: "auto", Views: NewViewCache()})
+	}
+}
