@@ -50,6 +50,10 @@ type HTTP struct {
 	ResponseBody      string              `cel:"response_body"`
 	// ResponseJSON is the response body when it is a JSON object;
 	// ResponseJSONValid is false for other bodies (HTML, arrays, garbage).
+	// The 2xx answer of a resource server (or of other traffic) is
+	// decoded only when it names "jsonrpc", "error" or a member that
+	// may hold a credential: a REST API's answers are read as text, in
+	// response_body.
 	ResponseJSON      map[string]any `cel:"response_json"`
 	ResponseJSONValid bool           `cel:"response_json_valid"`
 
