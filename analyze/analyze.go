@@ -203,8 +203,15 @@ func Analyze(exs []*capture.Exchange, opts Options) *Result {
 			opts.Views.put(ex, &https[i], false)
 		}
 		kind := classify(h, k)
-		if h.responseJSONPending && needsResponseJSON(kind, h) {
+		decodeReq := h.requestJSONPending && needsRequestJSON(kind)
+		decodeResp := h.responseJSONPending && needsResponseJSON(kind, h)
+		if decodeReq {
+			h.decodeRequestJSON()
+		}
+		if decodeResp {
 			h.decodeResponseJSON()
+		}
+		if decodeReq || decodeResp {
 			opts.Views.put(ex, h, false)
 		}
 		m := &Message{Kind: kind, HTTP: h}

@@ -38,7 +38,11 @@ type HTTP struct {
 	RequestHeaders   map[string][]string `cel:"request_headers"`
 	RequestMediaType string              `cel:"request_media_type"`
 	RequestBody      string              `cel:"request_body"`
-	// RequestJSON is the request body when it is a JSON object.
+	// RequestJSON is the request body when it is a JSON object. The
+	// body of a call to a resource server (or of other traffic) is
+	// decoded only when it names "jsonrpc", a registration or grant
+	// member, or a member that may hold a credential: a REST API's
+	// request bodies are read as text, in request_body.
 	RequestJSON map[string]any `cel:"request_json"`
 	// Form is the request body when it is application/x-www-form-urlencoded.
 	Form map[string][]string `cel:"form"`
@@ -72,6 +76,10 @@ type HTTP struct {
 	// analysis of a growing capture.
 	responseJSONPending bool
 	responseRPCOrError  bool
+	// requestJSONPending: the request body looks like a JSON object but
+	// names nothing classification or credential collection reads, and
+	// has not been decoded yet (decodeRequestJSON, needsRequestJSON).
+	requestJSONPending bool
 	// secrets are the credentials the exchange carries as this view
 	// reads it, once secretsKnown (collectSecrets).
 	secrets      []string
@@ -87,14 +95,16 @@ const maxViewBody = 1 << 20
 
 func newHTTP(ex *capture.Exchange) HTTP {
 	h := newHTTPDeferred(ex)
+	h.decodeRequestJSON()
 	h.decodeResponseJSON()
 	return h
 }
 
-// newHTTPDeferred is newHTTP without decoding the response body as JSON:
-// Analyze decodes it only when something reads it (see
-// needsResponseJSON). The JSON list of a plain API call is by far the
-// costliest part of a view, and nothing looks into it.
+// newHTTPDeferred is newHTTP without decoding the response body as JSON,
+// nor a request body that names nothing classification reads: Analyze
+// decodes them only when something reads them (see needsResponseJSON,
+// needsRequestJSON). The JSON of a plain API call is by far the costliest
+// part of a view, and nothing looks into it.
 func newHTTPDeferred(ex *capture.Exchange) HTTP {
 	req := ex.Request
 	u := req.URL
@@ -122,7 +132,13 @@ func newHTTPDeferred(ex *capture.Exchange) HTTP {
 	h.RequestBody = bodyText(req.Body)
 	if len(req.Body) > 0 {
 		if maybeJSONBody(h.RequestMediaType, req.Body) {
-			h.RequestJSON = jsonObject(req.Body)
+			// Without a media type, whether the body is a JSON object
+			// decides whether it is read as a form.
+			if h.RequestMediaType == "" || mayClassifyJSON(req.Body) {
+				h.RequestJSON = jsonObject(req.Body)
+			} else {
+				h.requestJSONPending = true
+			}
 		}
 		h.Form = requestForm(h.RequestMediaType, req.Body, h.RequestJSON)
 	}
@@ -491,6 +507,44 @@ func maybeOAuth(ex *capture.Exchange) bool {
 		}
 	}
 	return false
+}
+
+// classifyingMembers are the JSON members of a request body that
+// classification and learning read (isMCPRequest, isTokenRequest,
+// isRegistrationRequest, knowledge.learn).
+var classifyingMembers = [][]byte{[]byte(`"jsonrpc"`), []byte(`"grant_type"`), []byte(`"grant_types"`), []byte(`"redirect_uris"`), []byte(`"client_name"`)}
+
+// mayClassifyJSON reports whether a request body read as JSON may name a
+// member that classification reads or one that may hold a credential
+// (mayHoldSecretMember, which also answers yes to any \u escape, the
+// other way to spell a name).
+func mayClassifyJSON(b []byte) bool {
+	for _, m := range classifyingMembers {
+		if bytes.Contains(b, m) {
+			return true
+		}
+	}
+	return mayHoldSecretMember(b)
+}
+
+// decodeRequestJSON sets RequestJSON from the request body if that was
+// put off.
+func (h *HTTP) decodeRequestJSON() {
+	if !h.requestJSONPending {
+		return
+	}
+	h.requestJSONPending = false
+	h.RequestJSON = jsonObject(h.ex.Request.Body)
+	// As for the response: what the view collected did not read it.
+	h.secrets, h.secretsKnown = nil, false
+}
+
+// needsRequestJSON says whether anything reads the request body of an
+// exchange of this kind as JSON: every OAuth message's; not a call to a
+// resource server or other traffic, whose JSON-RPC messages are decoded
+// when the view is made (they name "jsonrpc").
+func needsRequestJSON(kind Kind) bool {
+	return kind != KindResource && kind != KindOther
 }
 
 // decodeResponseJSON sets ResponseJSON and ResponseJSONValid from the

@@ -172,3 +172,69 @@ func BenchmarkMayHoldSecretMember(b *testing.B) {
 		}
 	}
 }
+
+// TestRequestJSONDecodedOnlyWhenRead: a REST call's JSON request body is
+// kept as text, not decoded; a request body that classification reads
+// (JSON-RPC, a grant, a registration), that may hold a credential, or
+// that goes to an endpoint the metadata names for registration is
+// decoded, in the first analysis and from cached views.
+func TestRequestJSONDecodedOnlyWhenRead(t *testing.T) {
+	json := capture.Headers{{Name: "Content-Type", Value: "application/json"}}
+	mustURL := func(s string) *url.URL { u, _ := url.Parse(s); return u }
+	post := func(u, body string, hs capture.Headers) *capture.Exchange {
+		return &capture.Exchange{
+			Request:  &capture.Request{Method: "POST", URL: mustURL(u), Headers: hs, Body: []byte(body)},
+			Response: &capture.Response{Status: 200, Headers: json, Body: []byte(`{"ok":true}`)}}
+	}
+	bearer := append(capture.Headers{{Name: "Authorization", Value: "Bearer tok-api-call"}}, json...)
+	exs := []*capture.Exchange{
+		{Request: &capture.Request{Method: "GET", URL: mustURL("https://as.example/.well-known/oauth-authorization-server")},
+			Response: &capture.Response{Status: 200, Headers: json, Body: []byte(`{"issuer":"https://as.example","authorization_endpoint":"https://as.example/authorize","token_endpoint":"https://as.example/token","registration_endpoint":"https://as.example/connect/new"}`)}},
+		post("https://api.example/items", `{"name":"Widget 42","price":{"amount":1299}}`, bearer),
+		post("https://api.example/mcp", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, bearer),
+		post("https://api.example/items", `{"name":"x","client_secret":"s3cr3t-in-a-rest-body"}`, bearer),
+		post("https://as.example/connect/new", `{"client_uri":"https://app.example","software_id":"app"}`, json),
+		post("https://as.example/token", `{"grant_type":"client_credentials","scope":"read"}`, json),
+		post("https://api.example/items", `{"name":"no media type"}`, capture.Headers{{Name: "Authorization", Value: "Bearer tok-api-call"}}),
+	}
+	want := []struct {
+		kind    Kind
+		decoded bool
+	}{
+		{KindASMetadata, false},
+		{KindResource, false},
+		{KindResource, true},
+		{KindResource, true},
+		{KindRegistration, true},
+		{KindToken, true},
+		{KindResource, true},
+	}
+	views := NewViewCache()
+	for round := range 2 {
+		res := Analyze(exs, Options{MCPRevision: "auto", Views: views})
+		for i, w := range want {
+			m := res.Messages[i]
+			if m.Kind != w.kind {
+				t.Fatalf("analysis %d: exchange %d classified %s, want %s", round, i, m.Kind, w.kind)
+			}
+			if i == 0 {
+				continue
+			}
+			if got := m.HTTP.RequestJSON != nil; got != w.decoded {
+				t.Errorf("analysis %d: exchange %d (%s): request decoded %v, want %v", round, i, exs[i].Request.Body, got, w.decoded)
+			}
+			if m.HTTP.RequestBody != string(exs[i].Request.Body) || m.HTTP.Form != nil {
+				t.Errorf("analysis %d: exchange %d: body text %q, form %v", round, i, m.HTTP.RequestBody, m.HTTP.Form)
+			}
+		}
+		if r, ok := res.Messages[4].View.(*Registration); !ok || r.Metadata["client_uri"] != "https://app.example" {
+			t.Errorf("analysis %d: registration metadata %+v", round, res.Messages[4].View)
+		}
+		if r, ok := res.Messages[2].View.(*Resource); !ok || r.MCPMethod != "tools/list" {
+			t.Errorf("analysis %d: MCP call read as %+v", round, res.Messages[2].View)
+		}
+		if !slices.Contains(res.Secrets.Values(), "s3cr3t-in-a-rest-body") {
+			t.Errorf("analysis %d: the credential in a REST request body was not collected: %q", round, res.Secrets.Values())
+		}
+	}
+}

@@ -148,8 +148,9 @@ func BenchmarkAnalyzeCachedViews(b *testing.B) {
 }
 
 // apiTraffic builds n exchanges of a client calling a REST API with the
-// bearer token of its latest client-credentials grant, fetching the AS
-// metadata before each grant.
+// bearer token of its latest client-credentials grant (reading lists,
+// creating items one call in ten), fetching the AS metadata before each
+// grant.
 func apiTraffic(n int) []*capture.Exchange {
 	json := capture.Headers{{Name: "Content-Type", Value: "application/json"}}
 	form := capture.Headers{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}}
@@ -176,6 +177,13 @@ func apiTraffic(n int) []*capture.Exchange {
 					Headers: append(form, capture.Header{Name: "Authorization", Value: "Basic Y2xpZW50OnNlY3JldC12YWx1ZQ=="})},
 				Response: &capture.Response{Status: 200, Headers: json,
 					Body: []byte(`{"access_token":"` + token + `","token_type":"Bearer","expires_in":300}`)}}
+		case i%10 == 5:
+			// A created item: a REST request body (1–4 KB of JSON).
+			u, _ := url.Parse("https://api.example/api/items")
+			ex = &capture.Exchange{
+				Request: &capture.Request{Method: "POST", URL: u, Body: []byte(`{"items":[` + strings.Repeat(item, 1+i%4*8) + `{}]}`),
+					Headers: append(capture.Headers{{Name: "Authorization", Value: "Bearer " + token}}, json...)},
+				Response: &capture.Response{Status: 201, Headers: json, Body: []byte(`{"id":"itm_01HZX3K8Q2V7N9","created":true}`)}}
 		default:
 			u, _ := url.Parse(fmt.Sprintf("https://api.example/api/items?size=%d", 1+i%20))
 			ex = &capture.Exchange{
