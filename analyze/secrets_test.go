@@ -2,13 +2,12 @@ package analyze
 
 import (
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/oauthlint/oauthlint/capture"
-	"github.com/oauthlint/oauthlint/capture/input"
+	"github.com/oauthlint/oauthlint/internal/repocaptures"
 )
 
 // CollectSecrets skips decoding bodies without a credential member name;
@@ -17,7 +16,7 @@ import (
 // of real-shaped OAuth messages) and on bodies built to trip a scanner.
 func TestCollectSecretsMatchesFullView(t *testing.T) {
 	var exs []*capture.Exchange
-	for _, got := range repositoryCaptures(t) {
+	for _, got := range repocaptures.Read(t, "..") {
 		exs = append(exs, got...)
 	}
 	u, _ := url.Parse("https://as.example/token")
@@ -134,29 +133,6 @@ func TestResourceResponseJSONDecodedOnlyWhenRead(t *testing.T) {
 			t.Errorf("analysis %d: the credential in an API body was not collected: %q", round, res.Secrets.Values())
 		}
 	}
-}
-
-// repositoryCaptures reads every rule fixture and example capture of the
-// repository (thousands of real-shaped OAuth messages), by file name.
-func repositoryCaptures(t *testing.T) map[string][]*capture.Exchange {
-	t.Helper()
-	var files []string
-	for _, glob := range []string{"../rules/builtin/testdata/*/*.har", "../examples/*.har", "testdata/*.har"} {
-		m, _ := filepath.Glob(glob)
-		files = append(files, m...)
-	}
-	if len(files) < 100 {
-		t.Fatalf("only %d captures found", len(files))
-	}
-	out := map[string][]*capture.Exchange{}
-	for _, f := range files {
-		exs, _, err := input.Read(f, input.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f] = exs
-	}
-	return out
 }
 
 // BenchmarkMayHoldSecretMember: a REST API's answer (an object holding a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oauthlint/oauthlint/capture"
+	"github.com/oauthlint/oauthlint/internal/repocaptures"
 )
 
 // The live proxy analyzes its growing capture again and again from
@@ -18,7 +19,7 @@ import (
 // says: the same kinds, decoded bodies, flows and credentials. Checked on
 // every rule fixture and example capture, analyzed whole and as it grew.
 func TestAnalyzeFromCachedViewsMatchesFresh(t *testing.T) {
-	for f, exs := range repositoryCaptures(t) {
+	for f, exs := range repocaptures.Read(t, "..") {
 		views := NewViewCache()
 		// As the capture grows (half of it, then all of it, as a live
 		// proxy sees it), then twice more on the whole.

@@ -3,14 +3,13 @@ package rules
 import (
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/oauthlint/oauthlint/analyze"
 	"github.com/oauthlint/oauthlint/capture"
-	"github.com/oauthlint/oauthlint/capture/input"
+	"github.com/oauthlint/oauthlint/internal/repocaptures"
 )
 
 // Which verdicts may be shared between flows: only a rule whose
@@ -52,22 +51,8 @@ func TestJudgesTargetOnly(t *testing.T) {
 // flows.
 func TestSharedVerdictsMatchJudgingEachFlow(t *testing.T) {
 	e := builtinEngine(t)
-	var files []string
-	for _, glob := range []string{"builtin/testdata/*/*.har", "../examples/*.har", "../analyze/testdata/*.har"} {
-		m, _ := filepath.Glob(glob)
-		files = append(files, m...)
-	}
-	if len(files) < 100 {
-		t.Fatalf("only %d captures found", len(files))
-	}
-	captures := map[string][]*capture.Exchange{"grants sharing metadata": grantsSharingMetadata(40, 1)}
-	for _, f := range files {
-		exs, _, err := input.Read(f, input.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		captures[f] = exs
-	}
+	captures := repocaptures.Read(t, "..")
+	captures["grants sharing metadata"] = grantsSharingMetadata(40, 1)
 	for name, exs := range captures {
 		analysis := func() *analyze.Result {
 			return analyze.Analyze(capture.Timeline(exs), analyze.Options{MCPRevision: "auto"})
