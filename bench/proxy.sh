@@ -17,7 +17,12 @@
 #   CONNS     keep-alive connections of the throughput runs, default 16
 #   NC_CONNS  concurrent new connections, default 8
 #   HOSTS     hosts cycled through by the "cached hosts" new-connections run, default 64
-#   MODES     which measurements, default "paced latency throughput newconns cached"
+#   MODES     which measurements, default "rate paced latency throughput newconns cached"
+#   RATE      requests per second of the "rate" run, default 2000: CONNS
+#             connections for DUR seconds at that pace, on a fresh proxy
+#             of its own; every proxy then does the same work, so its CPU
+#             time per request compares proxies and builds with less
+#             noise than the back-to-back rates (±3 % against ±15 % here)
 #   GAP       pause before each request of the paced latency run, default 10ms
 #   PROXIES   which proxies, default "goproxy oauthlint mitmdump"; also "mitm":
 #             oauthlint's proxy package alone, exchanges recorded then
@@ -30,8 +35,10 @@
 #             before/after comparisons
 #   WORK      directory for binaries, CAs, HAR and results, default /tmp/oauthlint-proxybench
 #
-# For each repeat and each proxy, in that order: the proxy is started
-# fresh; the added latency (one connection, one request at a time,
+# For each repeat and each proxy, in that order: with MODES holding
+# "rate", the proxy is started fresh for the fixed-rate run alone (its
+# CPU time per request) and stopped; then started fresh again for the
+# rest: the added latency (one connection, one request at a time,
 # alternating blocks straight to the upstream and through the proxy: added
 # p50 = proxy p50 - direct p50), unloaded (a GAP pause before each request,
 # so the proxy is idle when it comes), then back to back; throughput (CONNS keep-alive connections,
@@ -54,7 +61,8 @@ CONNS=${CONNS:-16}
 NC_CONNS=${NC_CONNS:-8}
 HOSTS=${HOSTS:-64}
 PROXIES=${PROXIES:-goproxy oauthlint mitmdump}
-MODES=${MODES:-paced latency throughput newconns cached}
+MODES=${MODES:-rate paced latency throughput newconns cached}
+RATE=${RATE:-2000}
 GAP=${GAP:-10ms}
 MITMDUMP=${MITMDUMP:-1}
 OAUTHLINT=${OAUTHLINT:-}
@@ -177,8 +185,9 @@ start_proxy() {
 	wait_port "$port" "$PROXY_PID"
 }
 
-# stop_proxy NAME REP: records its peak RSS, interrupts it and waits for it
-# (oauthlint writes its final report then: that time is recorded too).
+# stop_proxy NAME REP [MODE]: records its peak RSS, interrupts it and waits
+# for it (oauthlint writes its final report then: that time is recorded
+# too), as a result of MODE (default rss).
 stop_proxy() {
 	local rss t0 t1
 	rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$PROXY_PID/status")
@@ -189,7 +198,7 @@ stop_proxy() {
 	wait "$PROXY_PID" 2>/dev/null || true
 	t1=$(date +%s.%N)
 	PROXY_PID=
-	printf '{"proxy":"%s","mode":"rss","rep":%d,"rss_kb":%d,"seconds":%s}\n' "$1" "$2" "$rss" \
+	printf '{"proxy":"%s","mode":"%s","rep":%d,"rss_kb":%d,"seconds":%s}\n' "$1" "${3:-rss}" "$2" "$rss" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" >>"$RESULTS"
 }
 
@@ -217,11 +226,18 @@ for rep in $(seq "$REPEATS"); do
 		load -mode newconns -label direct -rep "$rep" -c "$NC_CONNS" -d "${NC_DUR}s" -host-base "$base"
 	fi
 	for p in $PROXIES; do
+		if [[ " $MODES " == *" rate "* ]]; then
+			start_proxy "$p"
+			load -mode throughput -label "$p" -rep "$rep" -proxy "$PROXY_URL" -proxy-ca "$PROXY_CA" -pid "$PROXY_PID" \
+				-c "$CONNS" -d "${DUR}s" -rate "$RATE"
+			stop_proxy "$p" "$rep" rss-rate
+		fi
 		start_proxy "$p"
 		pa=(-label "$p" -rep "$rep" -proxy "$PROXY_URL" -proxy-ca "$PROXY_CA" -pid "$PROXY_PID")
 		for m in $MODES; do
 			base=$((base + 50000))
 			case $m in
+			rate) continue ;;
 			paced) load -mode latency "${pa[@]}" -d "${LAT_DUR}s" -gap "$GAP" ;;
 			latency) load -mode latency "${pa[@]}" -d "${LAT_DUR}s" ;;
 			throughput) load -mode throughput "${pa[@]}" -c "$CONNS" -d "${DUR}s" ;;

@@ -45,6 +45,9 @@ type result struct {
 	// GapMS is the pause between two requests of the latency mode (0:
 	// back to back).
 	GapMS float64 `json:"gap_ms,omitempty"`
+	// Rate is the pace of a throughput run's requests per second (0:
+	// back to back).
+	Rate float64 `json:"rate,omitempty"`
 	// newconns mode: hosts 0 = a new host per connection (no certificate
 	// cache hit), else connections cycle through that many hosts.
 	Hosts int `json:"hosts,omitempty"`
@@ -63,6 +66,9 @@ type loadFlags struct {
 	conns, rep, hostBase, hosts, pid                       int
 	dur, warmup, gap                                       time.Duration
 	seed                                                   uint64
+	// rate paces the throughput mode's requests (per second, all
+	// connections together); 0 sends them back to back.
+	rate float64
 }
 
 func runLoad(args []string) error {
@@ -83,6 +89,7 @@ func runLoad(args []string) error {
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured warm-up before it")
 	fs.DurationVar(&f.gap, "gap", 0, "latency: pause after each request (0: back to back), so that the proxy is idle when the next one comes")
 	fs.Uint64Var(&f.seed, "seed", 1, "request mix seed")
+	fs.Float64Var(&f.rate, "rate", 0, "throughput: requests per second over all connections (0: back to back); at a rate the proxy sustains, cpu_us_per_req compares proxies doing the same work")
 	fs.IntVar(&f.pid, "pid", 0, "the proxy's process ID, to measure its CPU time per request")
 	fs.Parse(args)
 	if f.upstream == "" {
@@ -289,6 +296,8 @@ func closedLoop(f loadFlags, client *http.Client, base string, host func() strin
 	end := measure.Add(f.dur)
 	lats := make([][]time.Duration, f.conns)
 	cpu := f.cpuFrom(measure)
+	// With a rate, request k (over all workers) is due at start + k/rate.
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := range f.conns {
 		wg.Add(1)
@@ -296,6 +305,10 @@ func closedLoop(f loadFlags, client *http.Client, base string, host func() strin
 			defer wg.Done()
 			m := newMix(f.seed, uint64(w), base)
 			for {
+				if f.rate > 0 {
+					due := start.Add(time.Duration(float64(next.Add(1)-1) / f.rate * float64(time.Second)))
+					time.Sleep(time.Until(due))
+				}
 				t0 := time.Now()
 				if !t0.Before(end) {
 					return
@@ -317,7 +330,7 @@ func closedLoop(f loadFlags, client *http.Client, base string, host func() strin
 	secs := time.Since(measure).Seconds()
 	all := slices.Concat(lats...)
 	slices.Sort(all)
-	return &result{Conns: f.conns, Seconds: round(secs), Requests: int64(len(all)), Errors: e.n.Load(), FirstErr: e.first, Hosts: hosts,
+	return &result{Conns: f.conns, Rate: f.rate, Seconds: round(secs), Requests: int64(len(all)), Errors: e.n.Load(), FirstErr: e.first, Hosts: hosts,
 		RPS: round(float64(len(all)) / secs), P50ms: round(percentile(all, .5)), P99ms: round(percentile(all, .99)),
 		CPUus: perReq(cpu(), len(all))}
 }
