@@ -473,7 +473,7 @@ var oauthQueryParams = []string{"response_type=", "client_id=", "code=", "state=
 func maybeOAuth(ex *capture.Exchange) bool {
 	req := ex.Request
 	for _, f := range req.Headers {
-		switch strings.ToLower(f.Name) {
+		switch capture.LowerName(f.Name) {
 		case "authorization", "dpop", "mcp-protocol-version", "mcp-session-id", "access-control-request-method":
 			return true
 		}

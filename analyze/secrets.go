@@ -81,7 +81,7 @@ func collectSecretsFrom(s secretAdder, ex *capture.Exchange, query, form map[str
 
 func addHeaderSecrets(s secretAdder, hs capture.Headers) {
 	for _, f := range hs {
-		switch strings.ToLower(f.Name) {
+		switch capture.LowerName(f.Name) {
 		case "authorization", "proxy-authorization":
 			s.Add(f.Value)
 			if _, cred, ok := strings.Cut(strings.TrimSpace(f.Value), " "); ok {
