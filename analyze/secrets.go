@@ -83,9 +83,19 @@ func addHeaderSecrets(s secretAdder, hs capture.Headers) {
 	for _, f := range hs {
 		switch capture.LowerName(f.Name) {
 		case "authorization", "proxy-authorization":
-			s.Add(f.Value)
-			if _, cred, ok := strings.Cut(strings.TrimSpace(f.Value), " "); ok {
-				s.Add(strings.TrimSpace(cred))
+			// The credential, not the scheme before it: redacted, the
+			// header still reads "Bearer <token>" with the token's
+			// redacted form, the same as in the token response that
+			// issued it, so a redacted capture still ties each call to
+			// its grant and rules still see the scheme. The whole value
+			// when it has no scheme, or when the credential alone is too
+			// short to be scrubbed from free text.
+			_, cred, ok := strings.Cut(strings.TrimSpace(f.Value), " ")
+			cred = strings.TrimSpace(cred)
+			if ok && capture.Scrubbed(cred) {
+				s.Add(cred)
+			} else {
+				s.Add(f.Value)
 			}
 		case "cookie":
 			s.Add(f.Value)

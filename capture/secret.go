@@ -69,6 +69,10 @@ func IsRedacted(v string) bool {
 // still redacted wherever they are printed as a field.
 const minScrubLen = 6
 
+// Scrubbed reports whether v is long enough to be replaced wherever it
+// occurs in free text (a shorter one is only redacted as a field).
+func Scrubbed(v string) bool { return len(strings.TrimSpace(v)) >= minScrubLen }
+
 // SecretSet collects every secret value seen in the inputs so that any
 // string about to be printed can be scrubbed of them, whatever path it took
 // (a message template, an error, a URL). It is safe for concurrent use.

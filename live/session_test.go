@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/oauthlint/oauthlint/analyze"
 	"github.com/oauthlint/oauthlint/capture"
 	"github.com/oauthlint/oauthlint/capture/har"
 	hb "github.com/oauthlint/oauthlint/internal/harbuild"
@@ -303,5 +306,83 @@ func TestSessionKeepsNoUnreadBodies(t *testing.T) {
 	}
 	if len(written) != len(exs)+1 || string(written[0].Response.Body) != script {
 		t.Errorf("HAR holds %d exchanges, first body %d bytes; want %d and the whole script", len(written), len(written[0].Response.Body), len(exs)+1)
+	}
+}
+
+// TestRedactedHARCorrelatesLikeTheLiveAnalysis: a token endpoint issues a
+// bearer token and API calls carry it. In the redacted HAR the calls'
+// Authorization header keeps its scheme and reads the token's redacted
+// form, the one the token response holds, so `analyze` of the file puts
+// the calls in the grant's flow as the live analysis did, and the token
+// itself is nowhere in the file.
+func TestRedactedHARCorrelatesLikeTheLiveAnalysis(t *testing.T) {
+	eng, err := rules.Compile(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "live.har")
+	secrets := capture.NewSecretSetWith(capture.RedactToken)
+	hw, err := har.Create(path, har.WriterOptions{Creator: "t", Version: "1", Redact: secrets.Scrub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := New(Options{Engine: eng, MCPRevision: "auto", HAR: hw, HARSecrets: secrets, Debounce: time.Hour})
+	const token = "at-7f3a9c2e1b5d4f60"
+	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	tokURL, _ := url.Parse("https://as.example/oauth/token")
+	exs := []*capture.Exchange{{Start: start, Ref: capture.Ref{Entry: -1, ProxySeq: 1},
+		Request: &capture.Request{Method: "POST", URL: tokURL, Proto: "HTTP/1.1",
+			Headers: capture.Headers{{Name: "Host", Value: "as.example"}, {Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
+				{Name: "Authorization", Value: "Basic Y2xpZW50LTE6Y2xpZW50LXNlY3JldC0x"}},
+			Body: []byte("grant_type=client_credentials&scope=items%3Aread")},
+		Response: &capture.Response{Status: 200, Proto: "HTTP/1.1",
+			Headers: capture.Headers{{Name: "Content-Type", Value: "application/json"}, {Name: "Cache-Control", Value: "no-store"}},
+			Body:    []byte(`{"access_token":"` + token + `","token_type":"Bearer","expires_in":3600,"scope":"items:read"}`)}}}
+	for i := range 3 {
+		u, _ := url.Parse(fmt.Sprintf("https://api.example/items/%d", i))
+		exs = append(exs, &capture.Exchange{Start: start.Add(time.Duration(i+1) * time.Second), Ref: capture.Ref{Entry: -1, ProxySeq: int64(i + 2)},
+			Request: &capture.Request{Method: "GET", URL: u, Proto: "HTTP/1.1",
+				Headers: capture.Headers{{Name: "Host", Value: "api.example"}, {Name: "Authorization", Value: "Bearer " + token}}},
+			Response: &capture.Response{Status: 200, Proto: "HTTP/1.1", Headers: capture.Headers{{Name: "Content-Type", Value: "application/json"}},
+				Body: []byte(fmt.Sprintf(`{"id":%d}`, i))}})
+	}
+	for _, ex := range exs {
+		sess.Add(ex)
+	}
+	sess.Close()
+	if err := hw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// resources counts, per flow holding the token request, the API calls
+	// in it.
+	resources := func(res *analyze.Result) []int {
+		var out []int
+		for _, f := range res.Flows {
+			if len(f.Tokens) > 0 {
+				out = append(out, len(f.Resources))
+			}
+		}
+		return out
+	}
+	live, _, _ := sess.Analyze()
+	if got := resources(live); !slices.Equal(got, []int{3}) {
+		t.Fatalf("live analysis: API calls per grant %v, want [3]", got)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(token)) || bytes.Contains(data, []byte("Y2xpZW50LTE6Y2xpZW50LXNlY3JldC0x")) {
+		t.Fatalf("a credential is in the HAR file")
+	}
+	read, _, err := har.ReadFile(path, har.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := read[1].Request.Headers.Get("Authorization"), "Bearer "+capture.RedactToken(token); got != want {
+		t.Errorf("redacted Authorization %q, want %q", got, want)
+	}
+	if got := resources(analyze.Analyze(capture.Timeline(read), analyze.Options{MCPRevision: "auto"})); !slices.Equal(got, []int{3}) {
+		t.Errorf("analysis of the redacted HAR: API calls per grant %v, want [3] as live", got)
 	}
 }
