@@ -98,11 +98,24 @@ func addHeaderSecrets(s secretAdder, hs capture.Headers) {
 				s.Add(f.Value)
 			}
 		case "cookie":
-			s.Add(f.Value)
+			// Each cookie's value, not the names: redacted, the header
+			// still says which cookies were sent, and a token in one
+			// reads as elsewhere. The whole value when a cookie has no
+			// name or a value too short to be scrubbed from free text.
+			whole := false
 			for _, c := range strings.Split(f.Value, ";") {
-				if _, v, ok := strings.Cut(c, "="); ok {
-					s.Add(strings.TrimSpace(v))
+				if strings.TrimSpace(c) == "" {
+					continue
 				}
+				_, v, ok := strings.Cut(c, "=")
+				v = strings.TrimSpace(v)
+				if !ok || v != "" && !capture.Scrubbed(v) {
+					whole = true
+				}
+				s.Add(v)
+			}
+			if whole {
+				s.Add(f.Value)
 			}
 		case "set-cookie":
 			nv, _, _ := strings.Cut(f.Value, ";")

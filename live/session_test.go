@@ -342,7 +342,8 @@ func TestRedactedHARCorrelatesLikeTheLiveAnalysis(t *testing.T) {
 		u, _ := url.Parse(fmt.Sprintf("https://api.example/items/%d", i))
 		exs = append(exs, &capture.Exchange{Start: start.Add(time.Duration(i+1) * time.Second), Ref: capture.Ref{Entry: -1, ProxySeq: int64(i + 2)},
 			Request: &capture.Request{Method: "GET", URL: u, Proto: "HTTP/1.1",
-				Headers: capture.Headers{{Name: "Host", Value: "api.example"}, {Name: "Authorization", Value: "Bearer " + token}}},
+				Headers: capture.Headers{{Name: "Host", Value: "api.example"}, {Name: "Authorization", Value: "Bearer " + token},
+					{Name: "Cookie", Value: "session=s3ss10n-9a8b7c6d; at=" + token}}},
 			Response: &capture.Response{Status: 200, Proto: "HTTP/1.1", Headers: capture.Headers{{Name: "Content-Type", Value: "application/json"}},
 				Body: []byte(fmt.Sprintf(`{"id":%d}`, i))}})
 	}
@@ -372,7 +373,7 @@ func TestRedactedHARCorrelatesLikeTheLiveAnalysis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(data, []byte(token)) || bytes.Contains(data, []byte("Y2xpZW50LTE6Y2xpZW50LXNlY3JldC0x")) {
+	if bytes.Contains(data, []byte(token)) || bytes.Contains(data, []byte("Y2xpZW50LTE6Y2xpZW50LXNlY3JldC0x")) || bytes.Contains(data, []byte("s3ss10n")) {
 		t.Fatalf("a credential is in the HAR file")
 	}
 	read, _, err := har.ReadFile(path, har.Options{})
@@ -381,6 +382,10 @@ func TestRedactedHARCorrelatesLikeTheLiveAnalysis(t *testing.T) {
 	}
 	if got, want := read[1].Request.Headers.Get("Authorization"), "Bearer "+capture.RedactToken(token); got != want {
 		t.Errorf("redacted Authorization %q, want %q", got, want)
+	}
+	// The cookies keep their names; the token in one reads as elsewhere.
+	if got, want := read[1].Request.Headers.Get("Cookie"), "session="+capture.RedactToken("s3ss10n-9a8b7c6d")+"; at="+capture.RedactToken(token); got != want {
+		t.Errorf("redacted Cookie %q, want %q", got, want)
 	}
 	if got := resources(analyze.Analyze(capture.Timeline(read), analyze.Options{MCPRevision: "auto"})); !slices.Equal(got, []int{3}) {
 		t.Errorf("analysis of the redacted HAR: API calls per grant %v, want [3] as live", got)
