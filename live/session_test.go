@@ -67,10 +67,10 @@ func TestFindingsPrintedOnceWhenFlowCompletes(t *testing.T) {
 	}
 }
 
-// TestHARWrittenInOrderOffTheCaller: Add returns without writing; after
-// Close every exchange is in the HAR, in the order of the Add calls, with
-// the credentials of the batch redacted.
-func TestHARWrittenInOrderOffTheCaller(t *testing.T) {
+// redactingSession is a session without rules that writes a HAR file at
+// path, redacted as capture writes it, analyzing at most every debounce.
+func redactingSession(t *testing.T, debounce time.Duration) (*Session, *har.Writer, string) {
+	t.Helper()
 	eng, err := rules.Compile(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +81,14 @@ func TestHARWrittenInOrderOffTheCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess := New(Options{Engine: eng, MCPRevision: "auto", HAR: hw, HARSecrets: secrets, Debounce: time.Millisecond})
+	return New(Options{Engine: eng, MCPRevision: "auto", HAR: hw, HARSecrets: secrets, Debounce: debounce}), hw, path
+}
+
+// TestHARWrittenInOrderOffTheCaller: Add returns without writing; after
+// Close every exchange is in the HAR, in the order of the Add calls, with
+// the credentials of the batch redacted.
+func TestHARWrittenInOrderOffTheCaller(t *testing.T) {
+	sess, hw, path := redactingSession(t, time.Millisecond)
 	const n = 300
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	for i := range n {
@@ -316,17 +323,7 @@ func TestSessionKeepsNoUnreadBodies(t *testing.T) {
 // the calls in the grant's flow as the live analysis did, and the token
 // itself is nowhere in the file.
 func TestRedactedHARCorrelatesLikeTheLiveAnalysis(t *testing.T) {
-	eng, err := rules.Compile(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "live.har")
-	secrets := capture.NewSecretSetWith(capture.RedactToken)
-	hw, err := har.Create(path, har.WriterOptions{Creator: "t", Version: "1", Redact: secrets.Scrub})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess := New(Options{Engine: eng, MCPRevision: "auto", HAR: hw, HARSecrets: secrets, Debounce: time.Hour})
+	sess, hw, path := redactingSession(t, time.Hour)
 	const token = "at-7f3a9c2e1b5d4f60"
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	tokURL, _ := url.Parse("https://as.example/oauth/token")
