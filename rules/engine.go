@@ -1001,6 +1001,20 @@ func flowKeys(f *analyze.Flow) []string {
 	add("client:", f.ClientID)
 	add("as:", oauth.Origin(f.Issuer))
 	add("resource:", oauth.Origin(f.Resource))
+	// A client fetches the same metadata again and again (one flow of a
+	// long capture can hold thousands of copies): each URL is parsed for
+	// its origin once.
+	var seenURL map[string]bool
+	addAS := func(u string) {
+		if seenURL[u] {
+			return
+		}
+		if seenURL == nil {
+			seenURL = map[string]bool{}
+		}
+		seenURL[u] = true
+		add("as:", oauth.Origin(u))
+	}
 	for _, a := range f.ASMetadatas {
 		add("as:", a.HTTP.Origin)
 		// Every endpoint the metadata names is the same AS (mTLS aliases
@@ -1009,12 +1023,12 @@ func flowKeys(f *analyze.Flow) []string {
 			switch x := v.(type) {
 			case string:
 				if strings.HasPrefix(x, "https://") || strings.HasPrefix(x, "http://") {
-					add("as:", oauth.Origin(x))
+					addAS(x)
 				}
 			case map[string]any:
 				for _, y := range x {
 					if u, ok := y.(string); ok {
-						add("as:", oauth.Origin(u))
+						addAS(u)
 					}
 				}
 			}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/oauthlint/oauthlint/analyze"
@@ -65,5 +66,31 @@ func TestRelatedFlowsRepeatedKeys(t *testing.T) {
 	rel := RelatedFlows(flows, 16)
 	if r := rel[flows[100]]; len(r) != 16 {
 		t.Errorf("flow 100 sees %d flows sharing its AS, want the 16 nearest", len(r))
+	}
+}
+
+// Every endpoint a flow's metadata names keys the flow by its origin,
+// however many copies of the metadata the flow holds and whichever copy
+// first names an endpoint (each URL is parsed once).
+func TestFlowKeysFromRepeatedMetadata(t *testing.T) {
+	doc := func(extra map[string]any) map[string]any {
+		d := map[string]any{"issuer": "https://as.example", "token_endpoint": "https://as.example/token"}
+		for k, v := range extra {
+			d[k] = v
+		}
+		return d
+	}
+	f := &analyze.Flow{ID: "F1"}
+	for i := range 5 {
+		extra := map[string]any{}
+		if i == 3 {
+			extra["mtls_endpoint_aliases"] = map[string]any{"token_endpoint": "https://mtls.as.example/token"}
+			extra["registration_endpoint"] = "https://reg.example/register"
+		}
+		f.ASMetadatas = append(f.ASMetadatas, &analyze.ASMetadata{HTTP: analyze.HTTP{Origin: "https://as.example"}, Doc: doc(extra)})
+	}
+	want := []string{"as:https://as.example", "as:https://mtls.as.example", "as:https://reg.example"}
+	if got := flowKeys(f); !slices.Equal(got, want) {
+		t.Errorf("flowKeys = %q, want %q", got, want)
 	}
 }
