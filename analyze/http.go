@@ -454,8 +454,12 @@ func WithoutUnreadBodies(ex *capture.Exchange) *capture.Exchange {
 // path ("resource", "issuer").
 var namedDocumentMembers = [][]byte{[]byte(`"keys"`), []byte(`"client_id"`), []byte(`"redirect_uris"`), []byte(`"resource"`), []byte(`"issuer"`)}
 
-func mayBeNamedDocument(b []byte) bool {
-	for _, m := range namedDocumentMembers {
+func mayBeNamedDocument(b []byte) bool { return namesAny(b, namedDocumentMembers) }
+
+// namesAny reports whether the body b holds any of the quoted member
+// names (a prefilter: a string value can hold one too).
+func namesAny(b []byte, members [][]byte) bool {
+	for _, m := range members {
 		if bytes.Contains(b, m) {
 			return true
 		}
@@ -519,12 +523,7 @@ var classifyingMembers = [][]byte{[]byte(`"jsonrpc"`), []byte(`"grant_type"`), [
 // (mayHoldSecretMember, which also answers yes to any \u escape, the
 // other way to spell a name).
 func mayClassifyJSON(b []byte) bool {
-	for _, m := range classifyingMembers {
-		if bytes.Contains(b, m) {
-			return true
-		}
-	}
-	return mayHoldSecretMember(b)
+	return namesAny(b, classifyingMembers) || mayHoldSecretMember(b)
 }
 
 // decodeRequestJSON sets RequestJSON from the request body if that was
