@@ -206,6 +206,12 @@ load() {
 	run "$PB" load -upstream "$UP" -upstream-ca "$UPCA" -out "$RESULTS" "$@" >&2
 }
 
+# proxied MODE NAME REP ARGS...: a load of MODE through the running proxy
+# NAME, measuring its CPU time.
+proxied() {
+	load -mode "$1" -label "$2" -rep "$3" -proxy "$PROXY_URL" -proxy-ca "$PROXY_CA" -pid "$PROXY_PID" "${@:4}"
+}
+
 {
 	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 	echo "kernel: $(uname -sr); $(go version); mitmdump: $(mitmdump --version 2>/dev/null | awk '/^Mitmproxy/ { print $2 }')"
@@ -228,21 +234,19 @@ for rep in $(seq "$REPEATS"); do
 	for p in $PROXIES; do
 		if [[ " $MODES " == *" rate "* ]]; then
 			start_proxy "$p"
-			load -mode throughput -label "$p" -rep "$rep" -proxy "$PROXY_URL" -proxy-ca "$PROXY_CA" -pid "$PROXY_PID" \
-				-c "$CONNS" -d "${DUR}s" -rate "$RATE"
+			proxied throughput "$p" "$rep" -c "$CONNS" -d "${DUR}s" -rate "$RATE"
 			stop_proxy "$p" "$rep" rss-rate
 		fi
 		start_proxy "$p"
-		pa=(-label "$p" -rep "$rep" -proxy "$PROXY_URL" -proxy-ca "$PROXY_CA" -pid "$PROXY_PID")
 		for m in $MODES; do
 			base=$((base + 50000))
 			case $m in
 			rate) continue ;;
-			paced) load -mode latency "${pa[@]}" -d "${LAT_DUR}s" -gap "$GAP" ;;
-			latency) load -mode latency "${pa[@]}" -d "${LAT_DUR}s" ;;
-			throughput) load -mode throughput "${pa[@]}" -c "$CONNS" -d "${DUR}s" ;;
-			newconns) load -mode newconns "${pa[@]}" -c "$NC_CONNS" -d "${NC_DUR}s" -host-base "$base" ;;
-			cached) load -mode newconns "${pa[@]}" -c "$NC_CONNS" -d "${NC_DUR}s" -host-base "$base" -hosts "$HOSTS" ;;
+			paced) proxied latency "$p" "$rep" -d "${LAT_DUR}s" -gap "$GAP" ;;
+			latency) proxied latency "$p" "$rep" -d "${LAT_DUR}s" ;;
+			throughput) proxied throughput "$p" "$rep" -c "$CONNS" -d "${DUR}s" ;;
+			newconns) proxied newconns "$p" "$rep" -c "$NC_CONNS" -d "${NC_DUR}s" -host-base "$base" ;;
+			cached) proxied newconns "$p" "$rep" -c "$NC_CONNS" -d "${NC_DUR}s" -host-base "$base" -hosts "$HOSTS" ;;
 			*) echo "bench: unknown mode $m" >&2; exit 2 ;;
 			esac
 		done
