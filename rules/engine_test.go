@@ -218,3 +218,52 @@ message: "{{ flow.no_such_field }}"
 		}
 	}
 }
+
+func TestLoops(t *testing.T) {
+	env, err := Env()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for src, want := range map[string]bool{
+		`authorize.http.method == 'GET' && size(scopes(authorize.http.query['scope'][0])) > 0`: false,
+		`has(flow.token) ? flow.token.http.status : 0`:                                         false,
+		`flow.resources.exists(r, r.has_token)`:                                                true,
+		`size(flow.resources.map(r, r.http.url)) > 0`:                                          true,
+		`[1, 2].all(i, i > 0) || false`:                                                        true,
+		`flow.resources.filter(r, r.has_token).size() > 1`:                                     true,
+	} {
+		ast, iss := env.Compile(src)
+		if iss.Err() != nil {
+			t.Fatalf("%s: %v", src, iss.Err())
+		}
+		if got := loops(ast); got != want {
+			t.Errorf("loops(%s) = %v, want %v", src, got, want)
+		}
+	}
+}
+
+// An expression without a comprehension runs untracked: its work is
+// linear in its input, so a large input gets a verdict instead of a cost
+// error. The same calls repeated by a comprehension are still stopped.
+func TestCostLimitOnlyStopsLoops(t *testing.T) {
+	// 2 MB of scope: each scopes() call is charged 200 000 (a tenth of
+	// its input), so six calls are over the limit when tracked.
+	scope := strings.TrimSuffix(strings.Repeat("s ", 1_000_000), " ")
+	res := analyzeScenario(t, hb.Scenario{Seed: 1, Revision: "2025-11-25", AuthScope: hb.Str(scope)})
+	call := `size(scopes(authorize.http.query['scope'][0]))`
+	for _, tc := range []struct {
+		cond string
+		want Outcome
+	}{
+		{strings.Repeat(call+" + ", 5) + call + " > 0", Fail},
+		{`[1, 2, 3, 4, 5, 6].all(i, ` + call + ` > 0)`, Error},
+	} {
+		e := compileOne(t, ruleHead+"applies-to: [authorize]\ncondition: \""+tc.cond+"\"\nmessage: m\n")
+		fs := e.Run(res, RunOptions{})
+		if len(fs) != 1 || fs[0].Outcome != tc.want {
+			t.Errorf("%s: findings %+v, want one %s", tc.cond, fs, tc.want)
+		} else if tc.want == Error && !strings.Contains(fs[0].Message, "cost") {
+			t.Errorf("%s: %s, want the cost limit", tc.cond, fs[0].Message)
+		}
+	}
+}
