@@ -96,9 +96,11 @@ func rsArgHTTP(v ref.Val) *analyze.HTTP {
 	return &analyze.HTTP{}
 }
 
+// rsArgStr is a string argument (Value would box it into an interface:
+// an allocation per call of the helpers called once per API request).
 func rsArgStr(v ref.Val) string {
-	s, _ := v.Value().(string)
-	return s
+	s, _ := v.(types.String)
+	return string(s)
 }
 
 // ---------------------------------------------------------------------
