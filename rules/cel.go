@@ -328,7 +328,8 @@ func (r *Rule) compileExpr(env *cel.Env, field, src string, want *cel.Type) (*pr
 		// linear in its input and cannot stall an analysis: the limit
 		// would only cut a verdict short on a large input. Tracking the
 		// cost of every call was 30% of judging a capture's flows, and
-		// about half the expressions have no comprehension.
+		// 330 of the built-in rules' 444 preconditions and conditions
+		// have no comprehension.
 		run = nil
 	}
 	prg, err := env.Program(ast, append(run, cel.EvalOptions(cel.OptOptimize))...)
