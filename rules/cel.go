@@ -103,16 +103,53 @@ func Env() (*cel.Env, error) {
 // sizedCost charges them by the size of their arguments instead.
 var sizedFunctions map[string]bool
 
+// linearFunctions are the functions an expression may call and still run
+// without cost tracking (see bounded): each returns no more than its
+// arguments hold together, plus a constant. They are the standard
+// library, oauthlint's helpers but those in amplifying, and the
+// extension functions in linearExtensions; a new extension function is
+// tracked until it is listed.
+var linearFunctions map[string]bool
+
+// amplifying are oauthlint's helpers whose result can be several times
+// their input (percent-encoding, JSON escaping, redaction placeholders):
+// chained, they would grow it geometrically.
+var amplifying = map[string]bool{"form_urlencode": true, "json_text": true, "redact": true}
+
+// linearExtensions are the string, list, set and optional extension
+// functions that return no more than their input: left out are replace,
+// strings.quote, join, format and lists.range, whose result can be any
+// multiple of their input ('a'.replace('a', 'aa') doubles it).
+var linearExtensions = []string{
+	"charAt", "distinct", "first", "flatten", "hasAll", "hasAny", "hasExactly", "hasOnly", "hasValue",
+	"indexOf", "last", "lastIndexOf", "lowerAscii", "optional.none", "optional.of", "optional.ofNonZeroValue",
+	"optional.unwrap", "or", "orValue", "reverse", "sets.contains", "sets.equivalent", "sets.intersects",
+	"slice", "sort", "split", "substring", "trim", "unwrapOpt", "upperAscii", "value", "_?._", "_[?_]",
+}
+
 func initSizedCost(env *cel.Env) error {
 	std, err := cel.NewEnv()
 	if err != nil {
 		return err
 	}
-	stdFns := std.Functions()
+	exts, err := cel.NewEnv(ext.Strings(), ext.Lists(), ext.Sets(), cel.OptionalTypes())
+	if err != nil {
+		return err
+	}
+	stdFns, extFns := std.Functions(), exts.Functions()
 	sizedFunctions = map[string]bool{}
+	linearFunctions = map[string]bool{}
+	for _, name := range linearExtensions {
+		linearFunctions[name] = true
+	}
 	for name := range env.Functions() {
-		if _, ok := stdFns[name]; !ok {
-			sizedFunctions[name] = true
+		if _, ok := stdFns[name]; ok {
+			linearFunctions[name] = true
+			continue
+		}
+		sizedFunctions[name] = true
+		if _, ok := extFns[name]; !ok && !amplifying[name] {
+			linearFunctions[name] = true
 		}
 	}
 	return nil
@@ -322,14 +359,12 @@ func (r *Rule) compileExpr(env *cel.Env, field, src string, want *cel.Type) (*pr
 	// input; the helpers are ours and fuzzed for worse.
 	limits := []cel.ProgramOption{cel.CostLimit(CostLimit), cel.CostTracking(sizedCost{})}
 	run := limits
-	if !loops(ast) {
-		// Without a comprehension an expression calls each function a
-		// fixed number of times (at most once per node), so its work is
-		// linear in its input and cannot stall an analysis: the limit
-		// would only cut a verdict short on a large input. Tracking the
-		// cost of every call was 30% of judging a capture's flows, and
-		// 330 of the built-in rules' 444 preconditions and conditions
-		// have no comprehension.
+	if bounded(ast) {
+		// Its work is linear in its input: it cannot stall an analysis,
+		// and the limit would only cut a verdict short on a large input.
+		// Tracking the cost of every call was 30% of judging a capture's
+		// flows, and 328 of the built-in rules' 444 preconditions and
+		// conditions are bounded.
 		run = nil
 	}
 	prg, err := env.Program(ast, append(run, cel.EvalOptions(cel.OptOptimize))...)
@@ -355,11 +390,23 @@ func (r *Rule) compileExpr(env *cel.Env, field, src string, want *cel.Type) (*pr
 	return p, nil
 }
 
-// loops reports whether the expression has a comprehension (the macros
-// all, exists, exists_one, map, filter and the like expand to one): the
-// only way it can repeat work, so the only kind the cost limit must stop.
-func loops(a *cel.Ast) bool {
-	return len(celast.MatchDescendants(celast.NavigateAST(a.NativeRep()), celast.KindMatcher(celast.ComprehensionKind))) > 0
+// bounded reports whether the expression's work is linear in its input,
+// so that it needs no cost limit: it has no comprehension (the macros
+// all, exists, map, filter and the like expand to one), so each of its
+// calls runs once, and it calls only linearFunctions, so no chain of calls
+// can grow a value geometrically ('a'.replace('a', 'aa') twelve times
+// over is 4 096 times its input).
+func bounded(a *cel.Ast) bool {
+	unbounded := func(e celast.NavigableExpr) bool {
+		switch e.Kind() {
+		case celast.ComprehensionKind:
+			return true
+		case celast.CallKind:
+			return !linearFunctions[e.AsCall().FunctionName()]
+		}
+		return false
+	}
+	return len(celast.MatchDescendants(celast.NavigateAST(a.NativeRep()), unbounded)) == 0
 }
 
 // referencedVars lists the top-level variables an expression reads.

@@ -219,33 +219,58 @@ message: "{{ flow.no_such_field }}"
 	}
 }
 
-func TestLoops(t *testing.T) {
+func TestBounded(t *testing.T) {
 	env, err := Env()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for src, want := range map[string]bool{
-		`authorize.http.method == 'GET' && size(scopes(authorize.http.query['scope'][0])) > 0`: false,
-		`has(flow.token) ? flow.token.http.status : 0`:                                         false,
-		`flow.resources.exists(r, r.has_token)`:                                                true,
-		`size(flow.resources.map(r, r.http.url)) > 0`:                                          true,
-		`[1, 2].all(i, i > 0) || false`:                                                        true,
-		`flow.resources.filter(r, r.has_token).size() > 1`:                                     true,
+		`authorize.http.method == 'GET' && size(scopes(authorize.http.query['scope'][0])) > 0`: true,
+		`has(flow.token) ? flow.token.http.status : 0`:                                         true,
+		`resource.auth_scheme.lowerAscii() == 'bearer' && bearer_jwt(resource.token).exp > 0`:  true,
+		`authorize.http.url.split('?').size() > 1 && flow.?token.hasValue()`:                   true,
+		`flow.resources.exists(r, r.has_token)`:                                                false,
+		`size(flow.resources.map(r, r.http.url)) > 0`:                                          false,
+		`[1, 2].all(i, i > 0) || false`:                                                        false,
+		`flow.resources.filter(r, r.has_token).size() > 1`:                                     false,
+		// Functions whose result can be a multiple of their input.
+		`size('a'.replace('a', 'aa')) > 0`:                   false,
+		`size(strings.quote(authorize.http.url)) > 0`:        false,
+		`size(['a', 'b'].join(authorize.http.url)) > 0`:      false,
+		`size('%s%s'.format([authorize.http.url, 'x'])) > 0`: false,
+		`size(lists.range(10)) > 0`:                          false,
+		`size(form_urlencode(authorize.http.url)) > 0`:       false,
+		`size(json_text(authorize.http.url)) > 0`:            false,
 	} {
 		ast, iss := env.Compile(src)
 		if iss.Err() != nil {
 			t.Fatalf("%s: %v", src, iss.Err())
 		}
-		if got := loops(ast); got != want {
-			t.Errorf("loops(%s) = %v, want %v", src, got, want)
+		if got := bounded(ast); got != want {
+			t.Errorf("bounded(%s) = %v, want %v", src, got, want)
+		}
+	}
+	// A misspelt name would leave its function tracked (or, in
+	// amplifying, untracked): every name must be a function of the
+	// environment.
+	fns := env.Functions()
+	for _, name := range append(append([]string{}, linearExtensions...), "form_urlencode", "json_text", "redact") {
+		if _, ok := fns[name]; !ok {
+			t.Errorf("%s is not a function of the rules' environment", name)
+		}
+	}
+	for name := range amplifying {
+		if linearFunctions[name] {
+			t.Errorf("%s amplifies its input but is listed as linear", name)
 		}
 	}
 }
 
-// An expression without a comprehension runs untracked: its work is
-// linear in its input, so a large input gets a verdict instead of a cost
-// error. The same calls repeated by a comprehension are still stopped.
-func TestCostLimitOnlyStopsLoops(t *testing.T) {
+// A bounded expression runs untracked: its work is linear in its input,
+// so a large input gets a verdict instead of a cost error. The same calls
+// repeated by a comprehension are still stopped, and so is a chain of
+// calls that multiplies its input.
+func TestCostLimitOnlyStopsUnbounded(t *testing.T) {
 	// 2 MB of scope: each scopes() call is charged 200 000 (a tenth of
 	// its input), so six calls are over the limit when tracked.
 	scope := strings.TrimSuffix(strings.Repeat("s ", 1_000_000), " ")
@@ -257,6 +282,9 @@ func TestCostLimitOnlyStopsLoops(t *testing.T) {
 	}{
 		{strings.Repeat(call+" + ", 5) + call + " > 0", Fail},
 		{`[1, 2, 3, 4, 5, 6].all(i, ` + call + ` > 0)`, Error},
+		// Doubling: the cost of the 20th call's 5 MB input passes the
+		// limit (what a call makes is charged after it returns).
+		{`size('aaaaaaaaaa'` + strings.Repeat(`.replace('a', 'aa')`, 20) + `) > 0`, Error},
 	} {
 		e := compileOne(t, ruleHead+"applies-to: [authorize]\ncondition: \""+tc.cond+"\"\nmessage: m\n")
 		fs := e.Run(res, RunOptions{})
