@@ -459,17 +459,10 @@ func (e *Engine) run(res *analyze.Result, opts RunOptions, memo *verdicts) []Fin
 			defer wg.Done()
 			for i := range next {
 				f := res.Flows[i]
-				active := ActivePacks(f, opts)
-				unk := unknownsFor(f)
-				base := baseVars(f)
-				msgs := &flowMessages{f: f}
+				in := inputsFor(f, opts)
 				var fs []Finding
 				for _, c := range e.rules {
-					packs := intersect(c.rule.Packs, active)
-					if len(packs) == 0 {
-						continue
-					}
-					fs = append(fs, c.evalFlow(res, f, packs, unk, base, msgs, memo)...)
+					fs = append(fs, c.judge(res, f, in, memo)...)
 				}
 				perFlow[i] = e.dropSuperseded(fs)
 			}
@@ -566,6 +559,29 @@ func baseVars(f *analyze.Flow) map[string]any {
 		v[string(analyze.KindResource)] = f.Resources[0]
 	}
 	return v
+}
+
+// flowInputs is what every rule judged on a flow shares, built once per
+// flow: its active packs, what unreadable traffic near it may hide, its
+// variables (baseVars) and its messages by kind.
+type flowInputs struct {
+	active []string
+	unk    *flowUnknowns
+	base   map[string]any
+	msgs   *flowMessages
+}
+
+func inputsFor(f *analyze.Flow, opts RunOptions) flowInputs {
+	return flowInputs{active: ActivePacks(f, opts), unk: unknownsFor(f), base: baseVars(f), msgs: &flowMessages{f: f}}
+}
+
+// judge evaluates the rule on the flow if one of its packs is active there.
+func (c *compiled) judge(res *analyze.Result, f *analyze.Flow, in flowInputs, memo *verdicts) []Finding {
+	packs := intersect(c.rule.Packs, in.active)
+	if len(packs) == 0 {
+		return nil
+	}
+	return c.evalFlow(res, f, packs, in.unk, in.base, in.msgs, memo)
 }
 
 // flowMessages lists a flow's messages by kind once for all the rules

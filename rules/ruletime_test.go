@@ -34,12 +34,11 @@ func TestRuleTimes(t *testing.T) {
 		d  time.Duration
 	}
 	var out []rt
-	// As Run, each flow's variables and message lists are built once for
-	// all the rules judged on it (and not charged to any rule).
-	bases := make([]map[string]any, len(res.Flows))
-	msgs := make([]*flowMessages, len(res.Flows))
+	// As Run, what the rules judged on a flow share is built once per
+	// flow (and not charged to any rule).
+	ins := make([]flowInputs, len(res.Flows))
 	for i, f := range res.Flows {
-		bases[i], msgs[i] = baseVars(f), &flowMessages{f: f}
+		ins[i] = inputsFor(f, RunOptions{})
 	}
 	// OAUTHLINT_RULETIME_ROUNDS repeats the judging (each round with its
 	// own verdicts, as a new Run), for a profile with enough samples.
@@ -60,10 +59,7 @@ func TestRuleTimes(t *testing.T) {
 		for k, c := range judged {
 			start := time.Now()
 			for i, f := range res.Flows {
-				packs := intersect(c.rule.Packs, ActivePacks(f, RunOptions{}))
-				if len(packs) > 0 {
-					c.evalFlow(res, f, packs, unknownsFor(f), bases[i], msgs[i], memo)
-				}
+				c.judge(res, f, ins[i], memo)
 			}
 			out[k].d += time.Since(start)
 		}
