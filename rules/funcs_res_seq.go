@@ -691,32 +691,6 @@ func rsAddrHost(a string) string {
 	return strings.Trim(a, "[]")
 }
 
-// isToken68 reports whether s is an RFC 7235 token68: 1*( ALPHA / DIGIT /
-// "-" / "." / "_" / "~" / "+" / "/" ) *"=". (A byte loop: the regular
-// expression it replaces, ^[A-Za-z0-9\-._~+/]+=*$, was a twentieth of
-// judging a flow of API calls, one match per call.)
-func isToken68(s string) bool {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' {
-			i++
-			continue
-		}
-		break
-	}
-	if i == 0 {
-		return false
-	}
-	for ; i < len(s); i++ {
-		if s[i] != '=' {
-			return false
-		}
-	}
-	return true
-}
-
 // rsBearerSyntaxProblem checks an Authorization header against RFC 6750
 // §2.1 / OAuth 2.1 §5.1.1: "Bearer" (any case), one space, a token68.
 // A header without a scheme, or with another scheme, is only reported
@@ -771,7 +745,7 @@ func rsBearerSyntaxProblem(h *analyze.HTTP, set map[string]bool) string {
 		return "the token is quoted; a bearer credential is a bare token68"
 	case strings.TrimRight(rest, " \t") != rest:
 		return "trailing whitespace follows the token"
-	case !isToken68(rest):
+	case !analyze.IsToken68(rest):
 		if strings.ContainsAny(rest, " \t") {
 			return "the credential contains whitespace; only one token68 value may follow Bearer"
 		}
