@@ -73,10 +73,11 @@ func runReport(args []string) error {
 	// Throughput runs at a fixed rate (-rate) only measure CPU time: the
 	// back-to-back figures leave them out, and a run that fell short of
 	// its rate (the proxy could not keep up) says nothing about either.
+	isBackToBack := func(r result) bool { return r.Rate == 0 }
 	backToBack := func(f func(result) (float64, bool)) func(result) (float64, bool) {
 		return func(r result) (float64, bool) {
 			v, ok := f(r)
-			return v, ok && r.Rate == 0
+			return v, ok && isBackToBack(r)
 		}
 	}
 	sustained := func(r result) bool { return r.Rate > 0 && r.RPS >= 0.95*r.Rate }
@@ -136,19 +137,26 @@ func runReport(args []string) error {
 
 	// Targets, from ratios taken within each repeat (the proxies of one
 	// repeat ran back to back under about the same machine load).
-	ratio := func(a, b string) []float64 {
+	// pairs compares proxy a's throughput runs that pick keeps with b's of
+	// the same repeat, one value per pair that val accepts.
+	pairs := func(a, b string, pick func(result) bool, val func(ra, rb result) (float64, bool)) []float64 {
 		var out []float64
 		for _, ra := range rs {
-			if ra.Proxy != a || ra.Mode != "throughput" || ra.Rate > 0 {
+			if ra.Proxy != a || ra.Mode != "throughput" || !pick(ra) {
 				continue
 			}
 			for _, rb := range rs {
-				if rb.Proxy == b && rb.Mode == "throughput" && rb.Rate == 0 && rb.Rep == ra.Rep && rb.RPS > 0 {
-					out = append(out, ra.RPS/rb.RPS)
+				if rb.Proxy == b && rb.Mode == "throughput" && rb.Rep == ra.Rep && pick(rb) {
+					if v, ok := val(ra, rb); ok {
+						out = append(out, v)
+					}
 				}
 			}
 		}
 		return out
+	}
+	ratio := func(a, b string) []float64 {
+		return pairs(a, b, isBackToBack, func(ra, rb result) (float64, bool) { return ra.RPS / rb.RPS, rb.RPS > 0 })
 	}
 	fmt.Println()
 	fmt.Printf("Targets for %s (median [min–max] over repeats):\n\n", *sut)
@@ -168,24 +176,11 @@ func runReport(args []string) error {
 	// The same comparisons in CPU per request: what the throughput ratio
 	// would be if the proxy alone were CPU-bound.
 	cpuRatio := func(a, b string, atRate bool) []float64 {
-		var out []float64
-		pick := func(r result) bool {
-			if atRate {
-				return sustained(r)
-			}
-			return r.Rate == 0
+		pick := isBackToBack
+		if atRate {
+			pick = sustained
 		}
-		for _, ra := range rs {
-			if ra.Proxy != a || ra.Mode != "throughput" || ra.CPUus <= 0 || !pick(ra) {
-				continue
-			}
-			for _, rb := range rs {
-				if rb.Proxy == b && rb.Mode == "throughput" && rb.Rep == ra.Rep && rb.CPUus > 0 && pick(rb) {
-					out = append(out, rb.CPUus/ra.CPUus)
-				}
-			}
-		}
-		return out
+		return pairs(a, b, pick, func(ra, rb result) (float64, bool) { return rb.CPUus / ra.CPUus, ra.CPUus > 0 && rb.CPUus > 0 })
 	}
 	check(fmt.Sprintf("CPU per request, %s's ÷ %s's ≥ 0.80", *base, *sut), cpuRatio(*sut, *base, false), func(x float64) bool { return x >= .8 }, 2)
 	check(fmt.Sprintf("CPU per request, %s's ÷ %s's ≥ 10", *cmp, *sut), cpuRatio(*sut, *cmp, false), func(x float64) bool { return x >= 10 }, 1)
