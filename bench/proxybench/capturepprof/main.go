@@ -3,7 +3,8 @@
 // a profile can be taken over just the part of a capture under load:
 //
 //	go run ./bench/proxybench/capturepprof -pprof 127.0.0.1:6060 -- capture --proxy 127.0.0.1:8888 ...
-//	go tool pprof -top 'http://127.0.0.1:6060/debug/pprof/profile?seconds=8'
+//	curl -s -o capture.pprof 'http://127.0.0.1:6060/debug/pprof/profile?seconds=8'
+//	go tool pprof -top capture.pprof
 package main
 
 import (
