@@ -50,7 +50,11 @@ func TestHostile_RelatedFlowsQuadratic(t *testing.T) {
 		flows[i] = &analyze.Flow{ID: fmt.Sprintf("f%d", i), ClientID: "c1", Issuer: "https://as.example.com"}
 	}
 	var rel map[*analyze.Flow][]*analyze.Flow
-	withDeadline(t, 10*time.Second, fmt.Sprintf("RelatedFlows on %d flows of one client", n), func() {
+	// The deadline only has to tell linear from quadratic: the linear
+	// version takes under a second, but 5–10 s under the race detector on
+	// 2 cores busy with the rest of the suite (a 10 s deadline failed
+	// there once), while the quadratic one would take hours.
+	withDeadline(t, 60*time.Second, fmt.Sprintf("RelatedFlows on %d flows of one client", n), func() {
 		rel = rules.RelatedFlows(flows, rules.MaxRelatedFlows)
 	})
 	for _, i := range []int{0, n / 2, n - 1} {
