@@ -575,15 +575,6 @@ func inputsFor(f *analyze.Flow, opts RunOptions) flowInputs {
 	return flowInputs{active: ActivePacks(f, opts), unk: unknownsFor(f), base: baseVars(f), msgs: &flowMessages{f: f}}
 }
 
-// judge evaluates the rule on the flow if one of its packs is active there.
-func (c *compiled) judge(res *analyze.Result, f *analyze.Flow, in flowInputs, memo *verdicts) []Finding {
-	packs := intersect(c.rule.Packs, in.active)
-	if len(packs) == 0 {
-		return nil
-	}
-	return c.evalFlow(res, f, packs, in.unk, in.base, in.msgs, memo)
-}
-
 // flowMessages lists a flow's messages by kind once for all the rules
 // judged on it (Flow.Messages builds a new list at each call).
 type flowMessages struct {
@@ -611,17 +602,23 @@ func hasKind(f *analyze.Flow, k string) bool {
 	return len(f.Messages(analyze.Kind(k))) > 0
 }
 
-// evalFlow evaluates the rule on one flow. base is the flow's
-// baseVars, built once per flow and shared by the rules evaluated on it
-// one after the other: the message a rule applies to is bound in it for
-// the evaluation and the flow's own message put back afterwards (nothing
-// keeps the map beyond an evaluation). Building it per evaluation was
-// the largest allocation of a run.
+// judge evaluates the rule on one flow if one of its packs is active
+// there. The flow's inputs are built once and shared by the rules
+// judged on it one after the other: the message a rule applies to is
+// bound in base (the flow's baseVars) for the evaluation and the flow's
+// own message put back afterwards (nothing keeps the map beyond an
+// evaluation). Building it per evaluation was the largest allocation of
+// a run.
 //
 // memo (nil: none) holds the verdicts of this run on messages flows
 // share: such a message is not judged again by the same rule in another
 // flow.
-func (c *compiled) evalFlow(res *analyze.Result, f *analyze.Flow, packs []string, unk *flowUnknowns, base map[string]any, msgs *flowMessages, memo *verdicts) []Finding {
+func (c *compiled) judge(res *analyze.Result, f *analyze.Flow, in flowInputs, memo *verdicts) []Finding {
+	packs := intersect(c.rule.Packs, in.active)
+	if len(packs) == 0 {
+		return nil
+	}
+	unk, base, msgs := in.unk, in.base, in.msgs
 	var out []Finding
 	for _, kind := range c.rule.AppliesTo {
 		if kind == KindFlow {
